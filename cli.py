@@ -1,0 +1,113 @@
+"""The ``cspr`` command: a thin click layer over the engine.
+
+Each command parses its arguments, calls one engine function and formats the
+result (text, or JSON with ``--json``). Commands live in ``cspr_cli/`` and are
+imported only when used, so ``cspr --help`` stays fast.
+
+Errors: every :class:`engine.errors.CsprError` becomes one line
+``Error: ...`` and exit status 1; usage errors (a bad option, a malformed
+date) are one line and exit status 2. No traceback reaches a user unless
+``CSPR_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+# command name -> "module:attribute"; loaded on first use
+COMMANDS: dict[str, str] = {
+    "validate": "cspr_cli.definitions:validate",
+    "process": "cspr_cli.definitions:process",
+    "calendar": "cspr_cli.definitions:calendar",
+}
+
+
+class CsprGroup(click.Group):
+    """A group whose subcommands are imported lazily and whose errors are one line."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        status = run_safely(lambda: super(CsprGroup, self).main(
+            args, prog_name or "cspr", complete_var, standalone_mode=False, **extra))
+        sys.exit(status)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run_safely(invoke: Any) -> int:
+    """Run the click entry point; turn every failure into one line and a status."""
+    from engine.errors import CsprError
+
+    try:
+        result = invoke()
+        return result if isinstance(result, int) else 0
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Error: aborted; nothing was changed", err=True)
+        return 1
+    except CsprError as exc:
+        click.echo(f"Error: {_one_line(str(exc))}", err=True)
+        return 1
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); stop quietly
+        sys.stderr.close()
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("CSPR_DEBUG"):
+            raise
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))}; "
+            "please report it (run again with CSPR_DEBUG=1 for details)",
+            err=True,
+        )
+        return 1
+
+
+@click.group(name="cspr", cls=CsprGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cspr", prog_name="cspr")
+def cli() -> None:
+    """Run statutory child safeguarding case reviews from a versioned process definition.
+
+    The process (roles, criteria, timescales) lives in YAML under processes/;
+    check it with 'cspr validate' and read it with 'cspr process show'.
+    """
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

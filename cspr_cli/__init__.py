@@ -1,0 +1,1 @@
+"""The commands of ``cspr``, one module per area; ``cli.py`` loads them lazily."""

@@ -1,0 +1,171 @@
+"""Commands about process definitions and the calendar: validate, process, calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+
+from .output import ISO_DATE, emit_json, emit_lines, json_option
+
+
+def _shown(path: str | Path) -> str:
+    """A path as the user would like to read it: relative to here when it is below here."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
+    except (OSError, ValueError):
+        return str(path)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
+    """Check process definitions (default: every file in processes/).
+
+    Prints 'OK <file> (<process id> <version>)' for each valid file, or each
+    problem as '<file>:<line>:<col>: <path>: <message>'. Exit status 0 when
+    all are valid, 1 when any is not.
+    """
+    from engine.loader import check_file
+    from engine.resources import process_files
+
+    targets = list(files) or process_files()
+    if not targets:
+        raise click.UsageError("no definition files given and none found in processes/")
+    results = []
+    failed = False
+    for path in targets:
+        shown = _shown(path)
+        definition, problems = check_file(path)
+        problems = [p.__class__(**{**p.as_dict(), "file": shown}) for p in problems]
+        failed |= definition is None
+        results.append((shown, definition, problems))
+    if as_json:
+        emit_json([
+            {
+                "file": shown,
+                "valid": definition is not None,
+                "id": definition.id if definition else None,
+                "version": definition.version if definition else None,
+                "content_hash": definition.content_hash if definition else None,
+                "problems": [p.as_dict() for p in problems],
+            }
+            for shown, definition, problems in results
+        ])
+    else:
+        for shown, definition, problems in results:
+            if definition is not None:
+                click.echo(f"OK {shown} ({definition.id} {definition.version})")
+            else:
+                for problem in problems:
+                    click.echo(str(problem))
+        if failed:
+            count = sum(len(p) for _, _, p in results)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+    ctx.exit(1 if failed else 0)
+
+
+@click.group()
+def process() -> None:
+    """Read a process definition."""
+
+
+@process.command("show")
+@click.argument("spec", metavar="[FILE|ID]", required=False)
+@json_option
+def process_show(spec: str | None, as_json: bool) -> None:
+    """The process in words: stages, states, events with who performs them and
+    what they require, deadlines, criteria, facts, roles and sources.
+
+    FILE is a definition file; ID is an installed process id, optionally with
+    '@VERSION'. Default: the installed process in effect today.
+    """
+    from engine.catalog import resolve
+    from engine.describe import process_dict, process_lines
+
+    definition = resolve(spec)
+    if as_json:
+        emit_json(process_dict(definition))
+    else:
+        emit_lines(process_lines(definition))
+
+
+def _calendar(spec: str | None):  # type: ignore[no-untyped-def]
+    from engine.workdays import WorkingCalendar
+
+    if spec is None:
+        return WorkingCalendar(), "England and Wales bank holidays"
+    from engine.catalog import resolve
+
+    definition = resolve(spec)
+    spec_ = definition.calendar
+    closures = [c.date for c in spec_.closures]
+    region = f"{spec_.country}-{spec_.subdivision}" if spec_.subdivision else spec_.country
+    label = f"{region} holidays" + (f" and {len(closures)} local closures" if closures else "") + f" ({definition.label})"
+    return WorkingCalendar(spec_.country, spec_.subdivision, closures), label
+
+
+_process_option = click.option(
+    "--process", "process_spec", metavar="FILE|ID",
+    help="Use this process's calendar (holiday region and closures). Default: England and Wales.",
+)
+
+
+@click.group()
+def calendar() -> None:
+    """Working-day arithmetic (weekends and bank holidays skipped; the start day is day 0)."""
+
+
+@calendar.command("add", context_settings={"ignore_unknown_options": True})
+@click.argument("start", type=ISO_DATE, metavar="DATE")
+@click.argument("n", type=click.IntRange(-3660, 3660), metavar="N")
+@_process_option
+@json_option
+def calendar_add(start: dt.date, n: int, process_spec: str | None, as_json: bool) -> None:
+    """The date N working days after DATE (before it, if N is negative)."""
+    cal, label = _calendar(process_spec)
+    result = cal.add_working_days(start, n)
+    low, high = sorted((start, result))
+    skipped = [(d, cal.holiday_name(d)) for d in cal.holidays_between(low + dt.timedelta(days=1), high)]
+    if as_json:
+        emit_json({
+            "start": start, "working_days": n, "date": result, "weekday": result.strftime("%A"),
+            "calendar": label, "holidays_skipped": [{"date": d, "name": name} for d, name in skipped],
+        })
+        return
+    direction = "after" if n >= 0 else "before"
+    click.echo(f"{result.isoformat()} ({result.strftime('%A')}): {abs(n)} working day{'s' if abs(n) != 1 else ''} "
+               f"{direction} {start.isoformat()} ({start.strftime('%A')})")
+    for day, name in skipped:
+        click.echo(f"  skipped {day.isoformat()} {name}")
+    click.echo(f"  calendar: {label}")
+
+
+@calendar.command("between")
+@click.argument("start", type=ISO_DATE)
+@click.argument("end", type=ISO_DATE)
+@_process_option
+@json_option
+def calendar_between(start: dt.date, end: dt.date, process_spec: str | None, as_json: bool) -> None:
+    """Working days from START to END: those after START, up to and including END.
+
+    Negative when END is before START.
+    """
+    cal, label = _calendar(process_spec)
+    count = cal.working_days_between(start, end)
+    low, high = sorted((start, end))
+    skipped = [(d, cal.holiday_name(d)) for d in cal.holidays_between(low + dt.timedelta(days=1), high)]
+    if as_json:
+        emit_json({
+            "start": start, "end": end, "working_days": count, "calendar": label,
+            "holidays_skipped": [{"date": d, "name": name} for d, name in skipped],
+        })
+        return
+    click.echo(f"{count} working day{'s' if abs(count) != 1 else ''} from {start.isoformat()} to {end.isoformat()}")
+    for day, name in skipped:
+        click.echo(f"  skipped {day.isoformat()} {name}")
+    click.echo(f"  calendar: {label}")

@@ -1,0 +1,49 @@
+"""Where the shipped files live: the JSON Schema and the process definitions.
+
+In a checkout they are the repository's ``schemas/`` and ``processes/``
+folders; in an installed package the same folders are shipped as the
+``engine/schemas`` and ``engine/processes`` package data (see the
+package-dir mapping in ``pyproject.toml``). Callers use these functions and never build paths.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_FILE = "process-definition.v1.schema.json"
+
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _folder(name: str) -> Path:
+    shipped = _HERE / name  # an installed wheel: engine/schemas, engine/processes
+    return shipped if shipped.is_dir() else _HERE.parent / name  # a checkout or an editable install
+
+
+def schema_path() -> Path:
+    return _folder("schemas") / SCHEMA_FILE
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The definition language's JSON Schema, parsed once."""
+    with open(schema_path(), encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def processes_dir() -> Path:
+    """The folder of shipped process definitions."""
+    return _folder("processes")
+
+
+def process_files() -> list[Path]:
+    """Every shipped definition, current ones first, then historic ones, by name."""
+    root = processes_dir()
+    current = sorted(root.glob("*.yaml"))
+    historic = sorted(root.glob("*/*.yaml"))
+    return current + historic

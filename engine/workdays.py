@@ -1,0 +1,169 @@
+"""Working days, calendar days and calendar months, counted the statutory way.
+
+The counting rule (``domain.md``): working days skip Saturdays, Sundays, the
+region's bank holidays (substitute and one-off days included, from the
+``holidays`` package) and any local closures. The day of the triggering event
+is day 0, whatever kind of day it is: five working days after Tuesday 2 May
+2023 is Wednesday 10 May 2023 (8 May was the coronation bank holiday); five
+working days after a Saturday is the next Friday.
+
+Every call is constant time: the calendar keeps, for a span of years, the
+ordered list of working days and, for each date, how many working days fall
+on or before it. The span grows when a date outside it is asked for.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import datetime as dt
+from collections.abc import Iterable
+from functools import cache
+
+from .errors import CalendarError
+
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+_MARGIN_YEARS = 2
+
+
+@cache
+def _holiday_dates(country: str, subdivision: str | None, first: int, last: int) -> frozenset[dt.date]:
+    import holidays
+
+    try:
+        table = holidays.country_holidays(country, subdiv=subdivision, years=range(first, last + 1))
+    except NotImplementedError as exc:
+        raise CalendarError(f"no public holidays are known for {country}/{subdivision}: {exc}") from None
+    return frozenset(table)
+
+
+def holiday_region_problem(country: str | None, subdivision: str | None) -> str | None:
+    """Why this region cannot be used, or None if the holidays package knows it."""
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return f"the holidays package has no country {country!r} (GB is the United Kingdom)"
+    if subdivision is not None and subdivision not in supported[country]:
+        choices = ", ".join(supported[country]) or "none"
+        return f"{country} has no subdivision {subdivision!r}; choose one of: {choices}"
+    return None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, or that month's last day."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise CalendarError(f"{months} months from {day.isoformat()} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    last = _stdlib_calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+class WorkingCalendar:
+    """Working-day arithmetic for one holiday region plus local closure days."""
+
+    def __init__(self, country: str = "GB", subdivision: str | None = "ENG", closures: Iterable[dt.date] = ()):
+        self.country = country
+        self.subdivision = subdivision
+        self.closures = frozenset(closures)
+        self._first_year = 0
+        self._last_year = -1
+        self._base = 0  # ordinal of 1 January of the first year
+        self._rank: list[int] = []  # working days on or before base+i
+        self._days: list[int] = []  # ordinals of working days, ascending
+
+    # -- the span --------------------------------------------------------------
+
+    def _cover(self, first_year: int, last_year: int) -> None:
+        if self._first_year <= first_year and last_year <= self._last_year:
+            return
+        if first_year < FIRST_YEAR or last_year > LAST_YEAR:
+            raise CalendarError(f"dates must fall between {FIRST_YEAR} and {LAST_YEAR}")
+        if self._last_year >= self._first_year:
+            first_year = min(first_year, self._first_year)
+            last_year = max(last_year, self._last_year)
+        first_year = max(FIRST_YEAR, first_year - _MARGIN_YEARS)
+        last_year = min(LAST_YEAR, last_year + _MARGIN_YEARS)
+        closed = _holiday_dates(self.country, self.subdivision, first_year, last_year) | self.closures
+        start = dt.date(first_year, 1, 1).toordinal()
+        end = dt.date(last_year, 12, 31).toordinal()
+        closed_ordinals = {d.toordinal() for d in closed}
+        rank: list[int] = []
+        days: list[int] = []
+        count = 0
+        for ordinal in range(start, end + 1):
+            # date.fromordinal(o).weekday() == (o - 1) % 7; 5 and 6 are Saturday and Sunday
+            if (ordinal - 1) % 7 < 5 and ordinal not in closed_ordinals:
+                count += 1
+                days.append(ordinal)
+            rank.append(count)
+        self._first_year, self._last_year = first_year, last_year
+        self._base, self._rank, self._days = start, rank, days
+
+    def _rank_of(self, day: dt.date) -> int:
+        """How many working days of the span fall on or before ``day``."""
+        self._cover(day.year, day.year)
+        return self._rank[day.toordinal() - self._base]
+
+    # -- the public arithmetic ---------------------------------------------------
+
+    def is_working_day(self, day: dt.date) -> bool:
+        self._cover(day.year, day.year)
+        index = day.toordinal() - self._base
+        return self._rank[index] != (self._rank[index - 1] if index else 0)
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day`` (before it, if n is negative); day 0 is ``day``."""
+        if n == 0:
+            return day
+        years = abs(n) // 240 + 1
+        if n > 0:
+            self._cover(day.year, day.year + years)
+            index = self._rank_of(day) + n - 1
+        else:
+            self._cover(day.year - years, day.year)
+            # working days strictly before `day`, then step back
+            index = self._rank_of(day) - (1 if self.is_working_day(day) else 0) + n
+        if not 0 <= index < len(self._days):  # pragma: no cover - _cover leaves room
+            raise CalendarError(f"{n} working days from {day.isoformat()} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return dt.date.fromordinal(self._days[index])
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative if end is earlier)."""
+        self._cover(min(start.year, end.year), max(start.year, end.year))
+        return self._rank_of(end) - self._rank_of(start)
+
+    def add_calendar_days(self, day: dt.date, n: int) -> dt.date:
+        try:
+            result = day + dt.timedelta(days=n)
+        except OverflowError:
+            raise CalendarError(f"{n} days from {day.isoformat()} is out of range") from None
+        if not FIRST_YEAR <= result.year <= LAST_YEAR:
+            raise CalendarError(f"{n} days from {day.isoformat()} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return result
+
+    def shift(self, day: dt.date, amount: int, unit: str) -> dt.date:
+        """Move ``day`` by ``amount`` units: working_days, calendar_days or months."""
+        if unit == "working_days":
+            return self.add_working_days(day, amount)
+        if unit == "calendar_days":
+            return self.add_calendar_days(day, amount)
+        if unit == "months":
+            return add_months(day, amount)
+        raise CalendarError(f"unknown unit {unit!r}")
+
+    def holidays_between(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Bank holidays and closures that fall on weekdays from start to end inclusive."""
+        self._cover(start.year, end.year)
+        closed = _holiday_dates(self.country, self.subdivision, self._first_year, self._last_year) | self.closures
+        return sorted(d for d in closed if start <= d <= end and d.weekday() < 5)
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        import holidays
+
+        if day in self.closures:
+            return "local closure"
+        table = holidays.country_holidays(self.country, subdiv=self.subdivision, years=[day.year])
+        return table.get(day)

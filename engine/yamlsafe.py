@@ -1,0 +1,260 @@
+"""Stage 1 of loading a definition: YAML text to plain data, with positions.
+
+This is the only module that parses YAML. It turns a document into plain
+Python values (dict, list, str, int, float, bool, None) and records the line
+and column of every key and value, so later stages can point a policy lead at
+the exact place of a problem.
+
+It is deliberately stricter than ``yaml.safe_load``:
+
+* YAML 1.2 scalars: only ``true``/``false`` are booleans (``yes``, ``no``,
+  ``on``, ``off`` stay text), ``12:30`` is text, not a base-60 number, and
+  dates stay text (the schema checks their form);
+* duplicate keys, merge keys (``<<``) and tags other than the core ones are
+  refused;
+* aliases are allowed, but a document whose expansion would exceed a fixed
+  number of values (a "billion laughs" bomb) or nest too deeply is refused;
+* a file that is too large, not UTF-8, empty, or whose top level is not a
+  mapping is explained rather than crashing.
+
+Every problem found is collected, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Problem
+
+MAX_BYTES = 2_000_000
+MAX_VALUES = 200_000
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_CORE_TAGS = ("bool", "int", "float", "timestamp")
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_YAML12_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_YAML12_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$"
+)
+
+
+def _yaml12_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
+    """SafeLoader's implicit resolvers with booleans, numbers and dates per YAML 1.2."""
+    dropped = {f"tag:yaml.org,2002:{name}" for name in _CORE_TAGS}
+    table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        table[first] = [(tag, rx) for tag, rx in entries if tag not in dropped]
+    additions = [
+        ("tag:yaml.org,2002:bool", _YAML12_BOOL, "tTfF"),
+        ("tag:yaml.org,2002:int", _YAML12_INT, "-+0123456789"),
+        ("tag:yaml.org,2002:float", _YAML12_FLOAT, "-+0123456789."),
+    ]
+    for tag, rx, firsts in additions:
+        for ch in firsts:
+            table.setdefault(ch, []).append((tag, rx))
+    return table
+
+
+class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """A safe loader that resolves scalars the YAML 1.2 way (see module doc)."""
+
+    yaml_implicit_resolvers = _yaml12_resolvers()
+
+
+@dataclass
+class Parsed:
+    """The plain data of a document and where each part of it was written."""
+
+    data: Any
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of ``path``, falling back to its nearest parent."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while True:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return (1, 1)
+            probe = probe[:-1]
+
+
+def format_path(path: Path) -> str:
+    """``("events", "send", "by", 0)`` -> ``events.send.by[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Walker:
+    """Turns a composed node graph into plain values, collecting problems."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self.parsed = Parsed(data=None)
+        self.budget = MAX_VALUES
+        self.exhausted = False
+
+    def problem(self, node: Node, path: Path, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(self.file, mark.line + 1, mark.column + 1, format_path(path), message, "yaml")
+        )
+
+    def runaway(self, path: Path, message: str) -> None:
+        """Report an expansion that got out of hand at the top-level key it is under."""
+        self.exhausted = True
+        top = path[:1]
+        line, column = self.parsed.keys.get(top, (1, 1))
+        self.problems.append(Problem(self.file, line, column, format_path(top), message, "yaml"))
+
+    def walk(self, node: Node, path: Path, depth: int) -> Any:
+        if self.exhausted:
+            return None
+        self.budget -= 1
+        if self.budget < 0:
+            self.runaway(
+                path,
+                f"the document expands to more than {MAX_VALUES:,} values "
+                "(aliases that multiply in size are refused); write the values out",
+            )
+            return None
+        if depth > MAX_DEPTH:
+            self.runaway(path, f"nested more than {MAX_DEPTH} levels deep (is an alias referring to itself?)")
+            return None
+        mark = node.start_mark
+        self.parsed.values.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if isinstance(node, SequenceNode):
+            self.check_tag(node, path, "tag:yaml.org,2002:seq")
+            return [self.walk(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            self.check_tag(node, path, "tag:yaml.org,2002:map")
+            return self.mapping(node, path, depth)
+        self.problem(node, path, "unsupported YAML node")  # pragma: no cover - defensive
+        return None
+
+    def check_tag(self, node: Node, path: Path, expected: str) -> None:
+        if node.tag != expected:
+            self.problem(node, path, f"the tag {node.tag!r} is not allowed here; remove it")
+
+    def mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problem(key_node, path, "merge keys ('<<') are not supported; write the keys out in full")
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, path, "a key must be plain text, not a list or mapping")
+                continue
+            key = str(key_node.value)
+            child = path + (key,)
+            line = key_node.start_mark.line + 1
+            if key in first_seen:
+                self.problem(
+                    key_node,
+                    child,
+                    f"duplicate key {key!r} (first written on line {first_seen[key]}); keep only one",
+                )
+                continue
+            first_seen[key] = line
+            self.parsed.keys[child] = (line, key_node.start_mark.column + 1)
+            out[key] = self.walk(value_node, child, depth + 1)
+        return out
+
+    def scalar(self, node: ScalarNode, path: Path) -> Any:
+        tag, text = node.tag, node.value
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            if _YAML12_BOOL.match(text):
+                return text.lower() == "true"
+            self.problem(node, path, f"{text!r} is not a boolean; write true or false")
+            return text
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                if text.startswith(("0o", "0x")):
+                    return int(text, 0)
+                return int(text, 10)
+            except ValueError:
+                self.problem(node, path, f"{text!r} is not a whole number")
+                return text
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf"))
+            except ValueError:
+                self.problem(node, path, f"{text!r} is not a number")
+                return text
+        self.problem(node, path, f"the tag {tag!r} is not allowed; only plain YAML values are")
+        return text
+
+
+def parse_yaml(text: str | bytes, file: str) -> tuple[Parsed, list[Problem]]:
+    """Parse a document; return its data with positions and every problem found."""
+
+    def fail(message: str, line: int = 1, column: int = 1) -> tuple[Parsed, list[Problem]]:
+        return Parsed(data=None), [Problem(file, line, column, "", message, "yaml")]
+
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            return fail(f"the file is {len(text):,} bytes; a process definition may be at most {MAX_BYTES:,}")
+        if b"\x00" in text:
+            return fail("this is a binary file, not YAML text")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = text.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            return fail(f"the file is not UTF-8 text (byte 0x{text[exc.start]:02x}); save it as UTF-8", line, column)
+    elif len(text) > MAX_BYTES:
+        return fail(f"the text is {len(text):,} characters; a process definition may be at most {MAX_BYTES:,}")
+
+    try:
+        loader = StrictLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or "not valid YAML"
+        if exc.context:
+            what = f"{exc.context}: {what}" if exc.problem else exc.context
+        if "expected a single document" in what:
+            what = "the file holds more than one YAML document; a definition is one document, so remove the extra '---'"
+        return fail(f"YAML syntax error: {what}", line, column)
+    except yaml.YAMLError as exc:
+        return fail(f"YAML error: {exc}".splitlines()[0])
+
+    if root is None:
+        return fail("the file is empty; a process definition is a YAML mapping starting with 'language_version: 1'")
+    walker = _Walker(file)
+    walker.parsed.data = walker.walk(root, (), 0)
+    if not walker.problems and not isinstance(walker.parsed.data, dict):
+        kind = "a list" if isinstance(walker.parsed.data, list) else "a single value"
+        walker.problem(root, (), f"the top level is {kind}; a process definition must be a mapping of keys such as 'id:' and 'states:'")
+    return walker.parsed, walker.problems

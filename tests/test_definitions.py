@@ -1,0 +1,323 @@
+"""The definition language: shipped files, the schema, the loader, the hash."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from engine import model
+from engine.errors import DefinitionError
+from engine.loader import check_file, load_file, load_text
+from engine.resources import process_files, schema, schema_path
+from engine.yamlsafe import parse_yaml
+
+from .conftest import FIXTURES, ROOT
+
+
+# --- the shipped files -------------------------------------------------------------------
+
+
+def test_every_shipped_process_validates():
+    files = process_files()
+    assert any(f.name == "cspr_pan_lancashire.yaml" for f in files)
+    for path in files:
+        definition, problems = check_file(path)
+        assert problems == [], f"{path}: {[str(p) for p in problems]}"
+        assert definition is not None
+
+
+def test_shipped_files_are_the_repository_folders():
+    assert process_files()[0].parent == ROOT / "processes"
+    assert schema_path().parent == ROOT / "schemas"
+
+
+def test_pan_lancashire_carries_the_yaml_language_server_line():
+    first = (ROOT / "processes" / "cspr_pan_lancashire.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schemas/process-definition.v1.schema.json"
+
+
+def test_pan_lancashire_models_the_statutory_timescales():
+    d = load_file(ROOT / "processes" / "cspr_pan_lancashire.yaml")
+    sin = d.deadlines["serious_incident_notification"]
+    assert (sin.period.amount, sin.period.unit, sin.anchor.kind, sin.anchor.ref) == (5, "working_days", "fact", "aware_on")
+    rr = d.deadlines["rapid_review"]
+    assert (rr.period.amount, rr.period.unit, rr.anchor.kind, rr.anchor.ref) == (15, "working_days", "event", "notification_sent")
+    lcspr = d.deadlines["lcspr_completion"]
+    assert (lcspr.period.amount, lcspr.period.unit) == (6, "months")
+    assert not lcspr.cite.verified  # the start point is not confirmed: must say so
+    publication = d.deadlines["final_report_before_publication"]
+    assert (publication.direction, publication.period.amount) == ("before", 7)
+    # the LCSPR decision needs all three statutory partners
+    assert set(d.events["lcspr_decision_agreed"].requires.signoff) == {"icb", "children_social_care", "constabulary"}
+    # every role, criterion, deadline and event carries a citation to a listed source
+    for section in (d.roles, d.criteria, d.deadlines, d.events):
+        for item in section.values():
+            assert item.cite.source in d.sources
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def test_schema_is_valid_draft_2020_12_with_a_versioned_id():
+    document = schema()
+    Draft202012Validator.check_schema(document)
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "/v1/" in document["$id"]
+
+
+def _walk_schema(node: Any, path: str = "#"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk_schema(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk_schema(value, f"{path}/{i}")
+
+
+def test_every_schema_property_has_a_description_and_objects_are_closed():
+    for path, node in _walk_schema(schema()):
+        if "/if" in path:
+            continue  # conditions, not documentation
+        for name, prop in node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else []:
+            if path.endswith("/properties"):
+                continue  # a property *named* "properties"
+            assert "description" in prop, f"{path}/properties/{name} has no description"
+        if node.get("type") == "object" and "properties" in node:
+            assert node.get("additionalProperties") is False, f"{path} is not closed"
+
+
+# Each schema object and the model class whose KEYS the loader reads.
+SCHEMA_TO_MODEL = {
+    "#": model.Definition,
+    "#/$defs/source": model.Source,
+    "#/$defs/calendar": model.CalendarSpec,
+    "#/$defs/role": model.Role,
+    "#/$defs/fact": model.Fact,
+    "#/$defs/criterion": model.Criterion,
+    "#/$defs/stage": model.Stage,
+    "#/$defs/state": model.State,
+    "#/$defs/requirements": model.Requirements,
+    "#/$defs/event": model.Event,
+    "#/$defs/period": model.Period,
+    "#/$defs/anchor": model.Anchor,
+    "#/$defs/deadline": model.Deadline,
+    "#/properties/opening": model.Opening,
+    "#/properties/reference": model.ReferenceFormat,
+}
+
+
+def _resolve(pointer: str) -> dict[str, Any]:
+    node: Any = schema()
+    for part in pointer.lstrip("#/").split("/") if pointer != "#" else []:
+        node = node[part]
+    return node
+
+
+def test_schema_keys_and_loader_keys_cannot_drift():
+    for pointer, cls in SCHEMA_TO_MODEL.items():
+        assert set(_resolve(pointer)["properties"]) == set(cls.KEYS), pointer
+    assert set(_resolve("#/$defs/rule")["properties"]) == set(model.RULE_KEYS)
+    citation_object = _resolve("#/$defs/citation")["anyOf"][1]
+    assert set(citation_object["properties"]) == set(model.Citation.KEYS)
+    closure = _resolve("#/$defs/calendar")["properties"]["closures"]["items"]
+    assert set(closure["properties"]) == set(model.Closure.KEYS)
+    holidays = _resolve("#/$defs/calendar")["properties"]["holidays"]
+    assert set(holidays["properties"]) == set(model.CalendarSpec.HOLIDAY_KEYS)
+
+
+def test_every_key_written_reaches_the_model():
+    """A document using every optional key: each value survives into the normal form."""
+    parsed, problems = parse_yaml((FIXTURES / "every_key.yaml").read_bytes(), "every_key.yaml")
+    assert problems == []
+    definition = load_file(FIXTURES / "every_key.yaml")
+    canonical = definition.canonical()
+
+    def same(written: Any, kept: Any) -> bool:
+        if isinstance(written, list) and isinstance(kept, list):
+            return sorted(map(json.dumps, written)) == sorted(map(json.dumps, kept))
+        if isinstance(written, str) and isinstance(kept, list):
+            return kept == [written]
+        return written == kept
+
+    for section in ("roles", "facts", "criteria", "stages", "states", "events", "deadlines", "sources"):
+        for item_id, item in parsed.data[section].items():
+            for key, value in item.items():
+                if key == "cite":
+                    value = {"source": value} if isinstance(value, str) else value
+                    value = {"verified": True, **value}
+                if key == "requires":
+                    value = {k: value.get(k, []) for k in ("facts", "criteria", "signoff")}
+                    assert canonical[section][item_id][key] == {k: sorted(v) for k, v in value.items()}
+                    continue
+                assert key in canonical[section][item_id], f"{section}.{item_id}.{key} was dropped"
+                assert same(value, canonical[section][item_id][key]), f"{section}.{item_id}.{key}"
+    for key in ("supersedes", "description", "reference", "calendar", "opening"):
+        assert key in canonical, key
+
+
+# --- broken definitions: one fixture per failure mode ------------------------------------------
+
+# file -> [(line, path, words the message must contain)]; every problem reported is listed.
+BROKEN = {
+    "syntax_error.yaml": [(32, "", "did not find expected ',' or '}'")],
+    "duplicate_key.yaml": [(43, "states.done.title", "duplicate key 'title' (first written on line 42)")],
+    "yes_is_not_true.yaml": [(40, "states.open.initial", "'yes' is text here, write true or false")],
+    "alias_bomb.yaml": [(62, "description", "aliases that multiply in size are refused")],
+    "empty.yaml": [(1, "", "the file is empty")],
+    "top_level_list.yaml": [(2, "", "the top level is a list")],
+    "unknown_key.yaml": [
+        (37, "states.open", "missing required key 'title'"),
+        (38, "states.open.titel", "unknown key 'titel'; did you mean 'title'?"),
+    ],
+    "missing_required.yaml": [(46, "events.finish", "missing required key 'to'")],
+    "version_not_text.yaml": [(5, "version", 'write it in quotes, e.g. "1.0"')],
+    "impossible_date.yaml": [(7, "effective_from", "'2024-02-30' is not a real date")],
+    "bad_identifier.yaml": [(41, "states.Done-State", "not a valid identifier")],
+    "unknown_state.yaml": [
+        (41, "states.done", "cannot be reached from the initial state 'open'"),
+        (49, "events.finish.to", "unknown state 'don'; did you mean 'done'?"),
+    ],
+    "unknown_role.yaml": [(50, "events.finish.by", "unknown role 'clark'; did you mean 'clerk'?")],
+    "unknown_fact_in_rule.yaml": [(31, "criteria.agreed.rule.fact", "unknown fact 'anser'; did you mean 'answer'?")],
+    "value_not_in_enum.yaml": [(31, "criteria.agreed.rule.equals", "'maybe' is not one of the values of 'answer': yes, no")],
+    "two_initial_states.yaml": [
+        (41, "states.done", "exactly one state must be 'initial: true' (found 2: open, done)"),
+        (41, "states.done", "is not final but no event leaves it"),
+    ],
+    "unreachable_state.yaml": [(45, "states.limbo", "state 'limbo' cannot be reached")],
+    "dead_end_state.yaml": [(41, "states.done", "state 'done' is not final but no event leaves it")],
+    "event_from_final_state.yaml": [(56, "events.reopen.from", "'done' is a final state; no event may leave it")],
+    "deadline_unknown_event.yaml": [(60, "deadlines.finish_in_time.met_by", "unknown event 'finished'")],
+    "deadline_anchor_not_a_date.yaml": [(59, "deadlines.finish_in_time.after.fact", "counted from a date fact; 'answer' is enum")],
+    "unknown_source.yaml": [(32, "criteria.agreed.cite", "unknown source 'gide'; did you mean 'guide'?")],
+    "criteria_loop.yaml": [(31, "criteria.agreed.rule", "depends on itself")],
+    "python_tag.yaml": [(12, "sources.guide.title", "is not allowed")],
+    "two_units_in_period.yaml": [(58, "deadlines.finish_in_time.period", "exactly one of working_days, calendar_days or months")],
+    "rule_without_test.yaml": [(31, "criteria.agreed.rule", "not a valid rule")],
+    "unknown_holiday_region.yaml": [(11, "calendar.holidays", "no country 'XX'")],
+    "merge_key.yaml": [(18, "roles.typist", "merge keys ('<<') are not supported")],
+    "two_documents.yaml": [(62, "", "more than one YAML document")],
+    "several_problems.yaml": [
+        (41, "states.done", "cannot be reached"),
+        (49, "events.finish.to", "unknown state 'don'"),
+        (50, "events.finish.by", "unknown role 'clark'"),
+    ],
+    "binary.yaml": [(1, "", "binary file")],
+    "not_utf8.yaml": [(4, "", "not UTF-8")],
+}
+
+
+def test_every_broken_fixture_is_listed():
+    assert {p.name for p in (FIXTURES / "broken").glob("*.yaml")} == set(BROKEN)
+    assert len(BROKEN) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_definition_is_reported_at_its_line_and_path(name):
+    path = FIXTURES / "broken" / name
+    definition, problems = check_file(path)
+    assert definition is None
+    got = [(p.line, p.path, p.message) for p in problems]
+    expected = BROKEN[name]
+    assert len(got) == len(expected), got
+    for (line, where, message), (want_line, want_path, words) in zip(got, expected):
+        assert (line, where) == (want_line, want_path), got
+        assert words in message, message
+    for problem in problems:
+        assert problem.file == str(path)
+        assert "\n" not in problem.message
+
+
+def test_load_file_raises_one_error_carrying_every_problem():
+    with pytest.raises(DefinitionError) as caught:
+        load_file(FIXTURES / "broken" / "several_problems.yaml")
+    assert len(caught.value.problems) == 3
+    assert "and 2 more problems" in str(caught.value)
+
+
+def test_missing_file_and_folder_are_problems_not_crashes(tmp_path):
+    assert "no such file" in check_file(tmp_path / "nope.yaml")[1][0].message
+    assert "is a folder" in check_file(tmp_path)[1][0].message
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * 2_100_000)
+    assert "may be at most" in check_file(big)[1][0].message
+
+
+# --- YAML 1.2 scalars ----------------------------------------------------------------------------
+
+
+def test_yes_no_on_off_times_and_dates_stay_text():
+    parsed, problems = parse_yaml("a: yes\nb: no\nc: on\nd: off\ne: 12:30\nf: 2025-01-01\ng: true\nh: 0o17\n", "t")
+    assert problems == []
+    assert parsed.data == {"a": "yes", "b": "no", "c": "on", "d": "off", "e": "12:30", "f": "2025-01-01", "g": True, "h": 15}
+
+
+def test_enum_values_yes_and_no_are_usable(minimal_text):
+    definition = load_text(minimal_text)
+    assert definition.facts["answer"].value_ids == ("yes", "no")
+
+
+# --- the content hash -----------------------------------------------------------------------------
+
+
+def _shuffled(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, dict):
+        items = list(value.items())
+        rng.shuffle(items)
+        return {k: _shuffled(v, rng) for k, v in items}
+    if isinstance(value, list):
+        return [_shuffled(v, rng) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def pan_lancashire_data() -> dict[str, Any]:
+    parsed, _ = parse_yaml((ROOT / "processes" / "cspr_pan_lancashire.yaml").read_bytes(), "x")
+    return parsed.data
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**32 - 1), comment=st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), max_size=40))
+def test_hash_ignores_key_order_comments_and_layout(pan_lancashire_data, seed, comment):
+    reference = load_text(yaml.safe_dump(pan_lancashire_data, sort_keys=True))
+    shuffled = _shuffled(pan_lancashire_data, random.Random(seed))
+    text = f"# {comment}\n" + yaml.safe_dump(shuffled, sort_keys=False, default_flow_style=bool(seed % 2), width=60 + seed % 100)
+    assert load_text(text).content_hash == reference.content_hash
+
+
+def test_hash_treats_single_items_and_one_item_lists_alike(minimal_text):
+    listed = minimal_text.replace("    by: clerk", "    by: [clerk]").replace("    from: open", "    from: [open]")
+    assert load_text(listed).content_hash == load_text(minimal_text).content_hash
+
+
+@pytest.mark.parametrize("old,new", [
+    ("{working_days: 5}", "{working_days: 6}"),
+    ("{working_days: 5}", "{calendar_days: 5}"),
+    ("title: Clerk", "title: Clerk") ,  # no change: control
+    ("name: Clerk", "name: Clerk of the court"),
+    ("after: {fact: opened_on}", "before: {fact: opened_on}"),
+])
+def test_hash_changes_exactly_when_the_meaning_does(minimal_text, old, new):
+    before = load_text(minimal_text).content_hash
+    after = load_text(minimal_text.replace(old, new)).content_hash
+    assert (before != after) == (old != new)
+
+
+def test_definitions_are_immutable(minimal_text):
+    definition = load_text(minimal_text)
+    with pytest.raises(Exception):
+        definition.version = "2"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        definition.states["x"] = definition.states["open"]  # type: ignore[index]
