@@ -1,0 +1,119 @@
+"""The README's shell sessions are real: each `$ cspr ...` line runs in a subprocess
+and must print exactly what the README shows, with the exit status it shows.
+
+To refresh the README after a deliberate change of output:
+
+    .venv/bin/python -m tests.test_readme --update
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BIN = Path(sys.executable).parent
+
+_BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+
+
+@dataclass
+class Step:
+    command: str
+    expected: str
+    status: int
+
+
+def sessions(text: str) -> list[list[Step]]:
+    """Each ```console block: `$ command` lines, output, and an optional `[exit N]` line."""
+    blocks = []
+    for block in _BLOCK.findall(text):
+        steps: list[Step] = []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                steps.append(Step(line[2:], "", 0))
+            elif steps:
+                match = re.fullmatch(r"\[exit (\d+)\]", line)
+                if match:
+                    steps[-1].status = int(match.group(1))
+                else:
+                    steps[-1].expected += line + "\n"
+        blocks.append(steps)
+    return blocks
+
+
+def environment(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["CSPR_DB"] = str(workdir / "readme.db")
+    env["CSPR_TODAY"] = "2026-11-25"
+    env["COLUMNS"] = "100"
+    env.pop("CSPR_DEBUG", None)
+    return env
+
+
+def run(step: Step, workdir: Path) -> tuple[str, int]:
+    done = subprocess.run(
+        step.command, shell=True, cwd=ROOT, env=environment(workdir), capture_output=True, text=True, timeout=120
+    )
+    return done.stdout + done.stderr, done.returncode
+
+
+def test_readme_starts_with_make_demo_and_make_test():
+    head = README.read_text().split("\n## ", 1)[0]
+    assert "make demo" in head and "make test" in head
+    assert head.index("make demo") < head.index("make test")
+
+
+def test_readme_has_sessions():
+    assert sum(len(s) for s in sessions(README.read_text())) >= 5
+
+
+@pytest.mark.parametrize("index", range(len(sessions(README.read_text()))))
+def test_readme_session_runs_as_shown(index, tmp_path):
+    for step in sessions(README.read_text())[index]:
+        output, status = run(step, tmp_path)
+        assert (output.rstrip(), status) == (step.expected.rstrip(), step.status), f"$ {step.command}"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_runs_in_a_subprocess(tmp_path):
+    """`make demo`, as a new user types it, using the environment these tests run in."""
+    venv = Path(sys.prefix)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "demo", f"VENV={venv}"],
+        cwd=ROOT, env=environment(tmp_path), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def update() -> None:
+    """Rewrite each session's output with what the commands print now."""
+    import tempfile
+
+    text = README.read_text()
+    with tempfile.TemporaryDirectory() as tmp:
+        def refresh(match: re.Match[str]) -> str:
+            out = []
+            for step in sessions(match.group(0))[0]:
+                output, status = run(step, Path(tmp))
+                out.append(f"$ {step.command}\n{output.rstrip()}\n" if output.strip() else f"$ {step.command}\n")
+                if status:
+                    out.append(f"[exit {status}]\n")
+            return "```console\n" + "".join(out) + "```"
+
+        README.write_text(_BLOCK.sub(refresh, text))
+
+
+if __name__ == "__main__":
+    if "--update" in sys.argv:
+        update()
