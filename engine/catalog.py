@@ -11,14 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .errors import CsprError, DefinitionError
+from .errors import DefinitionError, ProcessNotFound
 from .loader import load_file
 from .model import Definition
 from .resources import process_files
-
-
-class ProcessNotFound(CsprError):
-    """No definition matches what the user named."""
 
 
 def shipped() -> list[Definition]:

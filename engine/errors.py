@@ -10,7 +10,7 @@ tests) never have to parse messages.
     │                            (.problems: every Problem found, in order)
     ├── CalendarError            a date or a working-day sum cannot be computed
     ├── InputError               a value given by the user is malformed
-    └── (later issues add case, store and audit errors here)
+    └── ProcessNotFound          no installed definition matches a name
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class CsprError(Exception):
 class Problem:
     """One thing wrong with a definition file, located as precisely as known.
 
-    ``line`` and ``column`` are 1-based; 0 means "the whole file".
+    ``line`` and ``column`` are 1-based; a problem with the whole file is at 1:1
+    with an empty path.
     ``path`` is the place inside the document, e.g. ``events.submit.to``.
     ``stage`` is the check that found it: ``yaml``, ``schema`` or ``checks``.
     """
@@ -73,3 +74,7 @@ class CalendarError(CsprError):
 
 class InputError(CsprError):
     """A value typed by the user (a date, a number, a fact) is malformed."""
+
+
+class ProcessNotFound(CsprError):
+    """No definition matches what the user named."""

@@ -1,0 +1,40 @@
+"""A non-editable install finds its schema and processes wherever it is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_non_editable_install_ships_schema_and_processes(tmp_path):
+    target = tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--target", str(target), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert (target / "engine" / "schemas" / "process-definition.v1.schema.json").is_file()
+    assert (target / "engine" / "processes" / "cspr_pan_lancashire.yaml").is_file()
+
+    probe = (
+        "import json, engine.resources as r, engine.catalog as c;"
+        "d = c.resolve(None);"
+        "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id]))"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=elsewhere, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(target)},
+    )
+    assert run.returncode == 0, run.stderr
+    schema_path, process_paths, process_id = json.loads(run.stdout)
+    assert schema_path.startswith(str(target))
+    assert process_paths and all(p.startswith(str(target)) for p in process_paths)
+    assert process_id == "cspr_pan_lancashire"
