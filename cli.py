@@ -24,6 +24,10 @@ COMMANDS: dict[str, str] = {
     "validate": "cspr_cli.definitions:validate",
     "process": "cspr_cli.definitions:process",
     "calendar": "cspr_cli.definitions:calendar",
+    "case": "cspr_cli.cases:case",
+    "deadlines": "cspr_cli.cases:deadlines",
+    "rebuild": "cspr_cli.cases:rebuild",
+    "demo": "cspr_cli.demo:demo",
 }
 
 
@@ -95,14 +99,30 @@ def run_safely(invoke: Any) -> int:
         return 1
 
 
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from cspr_cli.output import ISO_DATE
+
+        return ISO_DATE.convert(value, param, ctx)
+
+
 @click.group(name="cspr", cls=CsprGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cspr", prog_name="cspr")
-def cli() -> None:
+@click.option("--db", "db", metavar="PATH", help="Database file for every command (default: $CSPR_DB, else ./cspr.db).")
+@click.option("--today", "today", type=_Date(), metavar="DATE",
+              help="Work as if today were DATE, for rehearsals and reports (default: $CSPR_TODAY, else the real date).")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, today: Any) -> None:
     """Run statutory child safeguarding case reviews from a versioned process definition.
 
     The process (roles, criteria, timescales) lives in YAML under processes/;
-    check it with 'cspr validate' and read it with 'cspr process show'.
+    check it with 'cspr validate' and read it with 'cspr process show'. Cases
+    live in an SQLite database: open one with 'cspr case open', see where it
+    stands with 'cspr case show', and see what is due with 'cspr deadlines'.
     """
+    ctx.obj = {"db": db, "today": today}
 
 
 def main() -> None:

@@ -47,3 +47,8 @@ def process_files() -> list[Path]:
     current = sorted(root.glob("*.yaml"))
     historic = sorted(root.glob("*/*.yaml"))
     return current + historic
+
+
+def scenario_path(name: str) -> Path:
+    """A shipped scenario file (the demo's cases)."""
+    return _folder("scenarios") / name

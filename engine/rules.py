@@ -55,6 +55,8 @@ class Verdict:
                 return inner._why(False)
             if inner.value is None:
                 return inner._why(False)
+            if inner.kind == "criterion":
+                return [f"{inner.text} holds"]
             return [f"{inner.text} must not hold, but it does: " + "; ".join(_dedupe(inner._why(True)))]
         relevant = [c for c in self.children if c.value is self.value]
         out: list[str] = []

@@ -1,0 +1,161 @@
+"""Cases, deadlines and listings as text for a terminal.
+
+Pure functions from engine results to lines; the commands print them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine import facts as fact_values
+from engine.casebook import CaseView
+from engine.deadlines import DeadlineStatus
+
+STATUS_WORDS = {
+    "overdue": "OVERDUE",
+    "due_soon": "due soon",
+    "upcoming": "upcoming",
+    "met": "met",
+    "met_late": "met late",
+    "not_started": "not started",
+    "not_applicable": "n/a",
+}
+
+
+def table(rows: list[list[str]], header: list[str]) -> list[str]:
+    """Left-aligned columns, the last one unpadded."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    out = []
+    for row in [header, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1])] + [str(row[-1])]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'' if abs(n) == 1 else 's'}"
+
+
+def deadline_detail(s: DeadlineStatus) -> str:
+    t = s.timing
+    if s.status == "met":
+        return f"met {t.met_on.isoformat()}" if t.met_on else "met"
+    if s.status == "met_late":
+        return f"met {t.met_on.isoformat()}, {_days(s.late_by or 0)} late"
+    if s.status == "overdue":
+        return f"{_days(-(s.working_days_left or 0))} overdue"
+    if s.status in ("due_soon", "upcoming"):
+        left = s.working_days_left or 0
+        return "due today" if left == 0 else f"{_days(left)} left"
+    return t.reason
+
+
+def case_lines(view: CaseView) -> list[str]:
+    case, d = view.case, view.case.definition
+    state = d.states[case.state]
+    stages = list(d.stages)
+    lines = [
+        f"{case.ref}: {state.title}" + (" (closed)" if state.final else ""),
+        f"  stage    {d.stages[state.stage].title} ({stages.index(state.stage) + 1} of {len(stages)})",
+        f"  process  {d.id} {d.version} ({d.content_hash[:19]}…)",
+        f"  opened   {case.opened_on.isoformat() if case.opened_on else '?'}",
+        f"  today    {view.today.isoformat()}",
+        "",
+        "Deadlines",
+    ]
+    owner = lambda roles: ", ".join(d.roles[r].name for r in roles)  # noqa: E731
+    rows = []
+    for s in view.deadlines:
+        due = s.timing.due.isoformat() if s.timing.due and s.status != "not_applicable" else "-"
+        rows.append([STATUS_WORDS[s.status], due, s.timing.title, f"{deadline_detail(s)}; {owner(s.timing.owner)}"])
+    lines += ["  " + line for line in table(rows, ["STATUS", "DUE", "DEADLINE", "DETAIL; OWNER"])]
+    lines += ["", "Next steps"]
+    steps = case.next_steps()
+    if not steps:
+        lines.append("  none: the case is closed")
+    for step in steps:
+        who = ", ".join(d.roles[r].name for r in step.by)
+        lines.append(f"  {step.event}: {step.title} -> {d.states[step.target].title}")
+        lines.append(f"    by {who}: " + ("READY" if step.ready else "blocked"))
+        for blocker in step.blockers:
+            lines.append(f"    - {blocker.message}")
+    if case.signoffs:
+        lines += ["", "Signed off for this step"]
+        for role, record in case.signoffs.items():
+            lines.append(f"  {d.roles[role].name}: {record.on.isoformat()}")
+    lines += ["", "Facts"]
+    recorded = [f for f in d.facts.values() if f.id in case.facts]
+    if not recorded:
+        lines.append("  none recorded")
+    for fact in recorded:
+        lines.append(f"  {fact.id}: {fact_values.describe_value(fact, case.facts[fact.id])}")
+    lines += ["", "Criteria"]
+    for criterion_id, verdict in case.criteria().items():
+        word = {True: "yes", False: "no", None: "?"}[verdict.value]
+        title = d.criteria[criterion_id].title
+        why = verdict.grounds() if verdict.value else verdict.blockers()
+        lines.append(f"  {word:<3} {title}" + (f": {'; '.join(why)}" if why and verdict.value is not True else ""))
+    lines += ["", "History"]
+    for record in case.history:
+        lines += ["  " + line for line in history_lines(view, record)]
+    return lines
+
+
+def history_lines(view: CaseView, record: Any) -> list[str]:
+    """One record of the history: what happened, then its facts and note, then who typed it."""
+    d = view.case.definition
+    role = d.roles[record.role].name if record.role in d.roles else record.role
+    if record.kind == "opened":
+        what = f"opened under {record.data.get('process_id')} {record.data.get('version')}"
+    elif record.kind == "transition":
+        title = d.events[record.name].title if record.name in d.events else record.name
+        what = f"{record.name}: {title}" + (f" (by {role})" if role else "")
+    elif record.kind == "signoff":
+        what = f"signed off by {role}"
+    elif record.kind == "facts":
+        what = "facts recorded" + (f" (by {role})" if role else "")
+    else:
+        what = record.kind
+    lines = [f"#{record.seq:<3} {record.on.isoformat()}  {what}"]
+    pad = " " * 17
+    if record.facts:
+        lines.append(pad + "facts: " + ", ".join(f"{k}={_json_value(v)}" for k, v in record.facts.items()))
+    if record.note:
+        lines.append(pad + f'note: "{record.note}"')
+    lines[-1] += f"  [{record.actor}, {record.recorded_at}]"
+    return lines
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "(cleared)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "(none)"
+    return str(value)
+
+
+def list_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
+    if not rows:
+        return ["No cases."]
+    body = [
+        [r["ref"], r["state"], r["stage_title"], r["next_due"] or "-", str(r["overdue"]) if r["overdue"] else "",
+         r["next_deadline"] or ("closed" if r["final"] else "")]
+        for r in rows
+    ]
+    return table(body, ["REF", "STATE", "STAGE", "NEXT DUE", "OVERDUE", "NEXT DEADLINE"]) + [
+        f"{len(rows)} case{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"]
+
+
+def deadline_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
+    if not rows:
+        return [f"No open deadlines (today {today.isoformat()})."]
+    body = []
+    for r in rows:
+        left = r["working_days_left"]
+        when = f"{_days(-left)} overdue" if left < 0 else ("due today" if r["due"] == today.isoformat() else f"{_days(left)} left")
+        body.append([r["due"], STATUS_WORDS[r["status"]], r["ref"], r["title"], when])
+    return table(body, ["DUE", "STATUS", "REF", "DEADLINE", "WHEN"]) + [
+        f"{len(rows)} open deadline{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"]

@@ -1,0 +1,226 @@
+"""The LSBU's commands: cspr case open|record|signoff|note|fact|show|list, cspr deadlines, cspr rebuild."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import casebook, db_option, today
+from .output import ISO_DATE, emit_json, emit_lines, json_option
+
+_fact_option = click.option(
+    "--fact", "assignments", multiple=True, metavar="NAME=VALUE",
+    help="Record a fact (repeatable). Lists are comma-separated; NAME= clears a fact.",
+)
+_facts_file_option = click.option(
+    "--facts", "facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+    help="A YAML or JSON file of NAME: VALUE facts; --fact values override it.",
+)
+_on_option = click.option("--on", "on", type=ISO_DATE, help="The date it happened (default: today).")
+_by_option = click.option("--by", "by", metavar="ROLE", help="The role that did it (see 'cspr process show').")
+_note_option = click.option("--note", "note", metavar="TEXT", help="A note kept with this step in the history.")
+
+
+def _facts_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from engine.errors import InputError
+    from engine.yamlsafe import parse_yaml
+
+    if path.stat().st_size > 1_000_000:
+        raise InputError(f"{path}: a facts file may be at most 1,000,000 bytes")
+    parsed, problems = parse_yaml(path.read_bytes(), str(path))
+    if problems:
+        raise InputError(str(problems[0]))
+    if not isinstance(parsed.data, dict):
+        raise InputError(f"{path}: a facts file is a mapping of NAME: VALUE lines")
+    return parsed.data
+
+
+def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
+    from .case_text import STATUS_WORDS, deadline_detail
+
+    view = book.show(ref)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    case, d = view.case, view.case.definition
+    click.echo(f"{headline}; now at '{d.states[case.state].title}'")
+    for s in view.deadlines:
+        if s.status in ("overdue", "due_soon", "upcoming", "met_late") or (s.status == "met" and s.timing.met_on == case.history[-1].on):
+            click.echo(f"  {STATUS_WORDS[s.status]}: {s.timing.title}, due {s.timing.due}: {deadline_detail(s)}")
+    ready = [s.event for s in case.next_steps() if s.ready]
+    blocked = [s.event for s in case.next_steps() if not s.ready]
+    if ready:
+        click.echo(f"  ready next: {', '.join(ready)}")
+    if blocked:
+        click.echo(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
+
+
+@click.group()
+def case() -> None:
+    """Open cases, record what happens, and see where each stands."""
+
+
+@case.command("open")
+@click.argument("ref")
+@click.option("--aware-on", "aware_on", type=ISO_DATE, required=True,
+              help="The date the partnership became aware (the opening date fact); day 0 of the first deadline.")
+@click.option("--process", "process_spec", metavar="FILE|ID",
+              help="The process definition (default: the installed one in effect on the awareness date).")
+@_fact_option
+@_facts_file_option
+@_by_option
+@_note_option
+@db_option
+@json_option
+def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments: tuple[str, ...],
+              facts_file: Path | None, by: str | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+    """Open case REF (e.g. LSBU-2026-014) under the process in effect on its awareness date."""
+    from engine.catalog import resolve
+
+    definition = resolve(process_spec, aware_on)
+    values = _facts_file(facts_file)
+    with casebook(db_path, create=True) as book:
+        book.open_case(ref, definition, aware_on, values=values, assignments=assignments, note=note, by=by)
+        _summary(book, ref, as_json, f"{ref}: opened under {definition.label}, aware on {aware_on.isoformat()}")
+
+
+@case.command("record")
+@click.argument("ref")
+@click.argument("event")
+@_on_option
+@_by_option
+@_fact_option
+@_facts_file_option
+@_note_option
+@db_option
+@json_option
+def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assignments: tuple[str, ...],
+                facts_file: Path | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+    """Record EVENT for case REF: it must be possible now, by that role, with its
+    facts, criteria and sign-offs in place; if not, nothing is recorded and every
+    missing thing is named."""
+    values = _facts_file(facts_file)
+    with casebook(db_path) as book:
+        book.record(ref, event, on=on, by=by, values=values, assignments=assignments, note=note)
+        when = (on or book.today).isoformat()
+        _summary(book, ref, as_json, f"{ref}: recorded '{event}' on {when}")
+
+
+@case.command("signoff")
+@click.argument("ref")
+@click.argument("role")
+@_on_option
+@_note_option
+@db_option
+@json_option
+def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+    """Record ROLE's agreement to the step at hand for case REF (sign-offs count
+    until the case moves on)."""
+    with casebook(db_path) as book:
+        book.signoff(ref, role, on=on, note=note)
+        when = (on or book.today).isoformat()
+        _summary(book, ref, as_json, f"{ref}: {role} signed off on {when}")
+
+
+@case.command("note")
+@click.argument("ref")
+@click.argument("text")
+@_on_option
+@_by_option
+@db_option
+@json_option
+def case_note(ref: str, text: str, on: dt.date | None, by: str | None, db_path: Path | None, as_json: bool) -> None:
+    """Add a note to the history of case REF (allowed in any state)."""
+    with casebook(db_path) as book:
+        book.note(ref, text, on=on, by=by)
+        _summary(book, ref, as_json, f"{ref}: note added")
+
+
+@case.command("fact")
+@click.argument("ref")
+@click.argument("assignments", nargs=-1, metavar="NAME=VALUE...")
+@_facts_file_option
+@_on_option
+@_by_option
+@_note_option
+@db_option
+@json_option
+def case_fact(ref: str, assignments: tuple[str, ...], facts_file: Path | None, on: dt.date | None, by: str | None,
+              note: str | None, db_path: Path | None, as_json: bool) -> None:
+    """Record or correct facts of case REF, in any state (NAME= clears one)."""
+    values = _facts_file(facts_file)
+    with casebook(db_path) as book:
+        book.set_facts(ref, values=values, assignments=assignments, on=on, by=by, note=note)
+        _summary(book, ref, as_json, f"{ref}: facts recorded")
+
+
+@case.command("show")
+@click.argument("ref")
+@db_option
+@json_option
+def case_show(ref: str, db_path: Path | None, as_json: bool) -> None:
+    """Where case REF stands: state and stage, deadlines with due dates and
+    status, next steps and what blocks them, facts, criteria, history."""
+    from .case_text import case_lines
+
+    with casebook(db_path) as book:
+        view = book.show(ref)
+        if as_json:
+            emit_json(view.as_dict())
+        else:
+            emit_lines(case_lines(view))
+
+
+@case.command("list")
+@click.option("--state", help="Only cases in this state (an id from 'cspr process show').")
+@click.option("--stage", help="Only cases in this stage.")
+@click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
+@click.option("--open", "only_open", is_flag=True, help="Only cases not yet closed.")
+@db_option
+@json_option
+def case_list(state: str | None, stage: str | None, overdue: bool, only_open: bool, db_path: Path | None,
+              as_json: bool) -> None:
+    """Every case, with its state, its next deadline and how many are overdue."""
+    from .case_text import list_lines
+
+    with casebook(db_path) as book:
+        rows = book.list_cases(state=state, stage=stage, overdue=overdue, include_closed=not only_open)
+        if as_json:
+            emit_json(rows)
+        else:
+            emit_lines(list_lines(rows, book.today))
+
+
+@click.command()
+@click.option("--within", type=int, metavar="N", help="Only those due within N working days (overdue ones included).")
+@click.option("--overdue", is_flag=True, help="Only overdue deadlines.")
+@db_option
+@json_option
+def deadlines(within: int | None, overdue: bool, db_path: Path | None, as_json: bool) -> None:
+    """Every open deadline across all cases, soonest first."""
+    from .case_text import deadline_lines
+
+    with casebook(db_path) as book:
+        rows = book.open_deadlines(within=within, overdue=overdue)
+        if as_json:
+            emit_json(rows)
+        else:
+            emit_lines(deadline_lines(rows, book.today))
+
+
+@click.command()
+@db_option
+@json_option
+def rebuild(db_path: Path | None, as_json: bool) -> None:
+    """Rebuild the case list and deadline tables from the event history."""
+    with casebook(db_path) as book:
+        count = book.rebuild()
+    if as_json:
+        emit_json({"cases": count, "today": today()})
+    else:
+        click.echo(f"Rebuilt the projections of {count} case{'s' if count != 1 else ''} from their events.")

@@ -1,0 +1,71 @@
+"""`cspr demo`: realistic cases run end to end through the real engine and store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .output import emit_lines
+
+DEFAULT_DEMO_DB = "cspr-demo.db"
+
+
+@click.command()
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
+              help=f"A new database file for the demo cases (default: ./{DEFAULT_DEMO_DB}).")
+def demo(db_path: Path | None) -> None:
+    """Run a few Pan Lancashire cases end to end, on dates that cross bank holidays,
+    and show what an LSBU officer would see: each step, a refused step and why,
+    where each case stands, what is due and what is overdue.
+
+    The demo never touches an existing database: give it a new file.
+    """
+    from engine.casebook import Casebook
+    from engine.errors import CsprError
+    from engine.resources import scenario_path
+    from engine.scenario import Scenario
+    from engine.store import Store
+
+    from .case_text import case_lines, deadline_lines, list_lines
+
+    ctx = click.get_current_context()
+    path = Path(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
+    if path.exists():
+        raise CsprError(f"{path} already exists; the demo only writes to a new database file (delete it or choose another --db)")
+    scenario = Scenario.load(scenario_path("demo.yaml"))
+    store = Store(path, create=True)
+    try:
+        book = Casebook(store, today=scenario.today, actor="demo")
+        definition = scenario.definition()
+        click.echo(f"cspr demo: {len(scenario.cases)} cases of '{definition.title}' ({definition.label}),")
+        click.echo(f"seen as on {scenario.today.isoformat()}, in the new database {path}.")
+        about = {str(c["ref"]): c.get("about", "") for c in scenario.cases}
+        current = None
+        for outcome in scenario.run(book):
+            if outcome.ref != current:
+                current = outcome.ref
+                click.echo(f"\n=== {outcome.ref}: {about[outcome.ref]}")
+            if outcome.failures:
+                raise CsprError(f"the demo went wrong at {outcome.ref}: {'; '.join(outcome.failures)}")
+            step = outcome.step
+            when = str(step.get("on", "")) or " " * 10
+            if outcome.action == "refused":
+                click.echo(f"{when}  REFUSED {step.get('event') or step.get('signoff')}: {outcome.message.split(': ', 2)[-1]}")
+                click.echo(f"{' ' * 10}  (nothing was recorded; the case shows what is missing)")
+            elif outcome.action == "show":
+                click.echo(f"\n$ cspr case show {outcome.ref}")
+                emit_lines(case_lines(book.show(outcome.ref)))
+            elif outcome.action != "checked":
+                verb = {"signoff": "signed off by", "facts": "facts recorded:", "note": "note:"}.get(outcome.action, outcome.action)
+                click.echo(f"{when}  {verb} {outcome.message}".rstrip())
+        click.echo(f"\n=== What the LSBU sees on {scenario.today.isoformat()}")
+        click.echo("\n$ cspr case list")
+        emit_lines(list_lines(book.list_cases(), book.today))
+        click.echo("\n$ cspr deadlines --within 10")
+        emit_lines(deadline_lines(book.open_deadlines(within=10), book.today))
+        click.echo("\n$ cspr case list --overdue")
+        emit_lines(list_lines(book.list_cases(overdue=True), book.today))
+        click.echo(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show LSBU-2026-015")
+    finally:
+        store.close()

@@ -1,0 +1,269 @@
+"""A running case: its state, facts and sign-offs, rebuilt from its events.
+
+The event history is the truth. A :class:`Case` is what you get by applying a
+case's records in order, each transition fired through the process's
+``transitions`` machine (see :mod:`engine.machine`); replaying the same
+records always gives the same case. The case can say, for any event, every
+reason it cannot be recorded now (:meth:`Case.blockers`), and which events are
+possible next (:meth:`Case.next_steps`).
+
+Kinds of record: ``opened`` (first), ``transition`` (an event of the
+definition), ``facts`` (facts recorded or corrected on their own),
+``signoff`` (a role agrees the step at hand), ``note``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import facts as fact_values
+from .errors import CsprError, InputError
+from .model import Definition
+from .rules import Evaluator, Verdict
+
+KINDS = ("opened", "transition", "facts", "signoff", "note")
+# Records of these kinds move the process on, so they must be in date order.
+PROCESS_KINDS = frozenset({"opened", "transition", "signoff"})
+
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of a case's history, as stored (facts as JSON-ready values)."""
+
+    seq: int
+    kind: str
+    on: dt.date
+    name: str | None = None  # transition: the event id; signoff: the role
+    role: str | None = None  # the role that performed or recorded it
+    actor: str = ""
+    recorded_at: str = ""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    note: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "kind": self.kind, "name": self.name, "on": self.on.isoformat(),
+            "role": self.role, "actor": self.actor, "recorded_at": self.recorded_at,
+            "facts": dict(self.facts), "note": self.note, "data": dict(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One reason an event cannot be recorded now."""
+
+    kind: str  # state, role, fact, criterion, signoff
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Step:
+    """An event possible from the current state, ready or with what blocks it."""
+
+    event: str
+    title: str
+    target: str
+    by: tuple[str, ...]
+    blockers: tuple[Blocker, ...]
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event, "title": self.title, "to": self.target, "by": list(self.by),
+            "ready": self.ready, "blockers": [b.as_dict() for b in self.blockers],
+        }
+
+
+class Refused(CsprError):
+    """An event, sign-off or note was refused; nothing was recorded."""
+
+    def __init__(self, ref: str, what: str, blockers: list[Blocker]):
+        self.ref = ref
+        self.what = what
+        self.blockers = list(blockers)
+        reasons = "; ".join(b.message for b in self.blockers)
+        super().__init__(f"{ref}: cannot record {what}: {reasons}")
+
+
+class HistoryInvalid(CsprError):
+    """A stored history does not replay under a definition (e.g. a newer edition)."""
+
+    def __init__(self, ref: str, record: Record, blockers: list[Blocker]):
+        self.ref = ref
+        self.record = record
+        self.blockers = list(blockers)
+        reasons = "; ".join(b.message for b in blockers)
+        what = record.name or record.kind
+        super().__init__(f"{ref}: history does not fit at event #{record.seq} ({what} on {record.on.isoformat()}): {reasons}")
+
+
+def unknown_event(definition: Definition, name: str) -> InputError:
+    close = difflib.get_close_matches(name, list(definition.events), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return InputError(f"{definition.label} has no event {name!r}{hint} (see 'cspr process show')")
+
+
+def unknown_role(definition: Definition, name: str) -> InputError:
+    close = difflib.get_close_matches(name, list(definition.roles), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; roles: {', '.join(definition.roles)}"
+    return InputError(f"{definition.label} has no role {name!r}{hint}")
+
+
+class Case:
+    """The current condition of one case under one definition."""
+
+    def __init__(self, ref: str, definition: Definition):
+        from .machine import interpreter
+
+        self.ref = ref
+        self.definition = definition
+        self.interpreter = interpreter(definition)
+        self.state = definition.initial_state.id
+        self.facts: dict[str, Any] = {}
+        self.signoffs: dict[str, Record] = {}
+        self.entered_seq = 0
+        self.entered_on: dt.date | None = None
+        self.opened_on: dt.date | None = None
+        self.last_process_on: dt.date | None = None
+        self.history: list[Record] = []
+
+    # -- queries -------------------------------------------------------------
+
+    @property
+    def stage(self) -> str:
+        return self.definition.states[self.state].stage
+
+    @property
+    def is_final(self) -> bool:
+        return self.definition.states[self.state].final
+
+    def evaluator(self, extra: Mapping[str, Any] | None = None) -> Evaluator:
+        facts = self.facts if not extra else _merged(self.facts, extra)
+        return Evaluator(self.definition, facts)
+
+    def criteria(self) -> dict[str, Verdict]:
+        evaluator = self.evaluator()
+        return {c: evaluator.criterion(c) for c in self.definition.criteria}
+
+    def blockers(self, event_id: str, by: str | None = None, new_facts: Mapping[str, Any] | None = None,
+                 *, check_role: bool = True) -> list[Blocker]:
+        """Every reason ``event_id`` cannot be recorded now (empty: it can)."""
+        d = self.definition
+        event = d.events.get(event_id)
+        if event is None:
+            raise unknown_event(d, event_id)
+        if self.state not in event.sources:
+            here = d.states[self.state]
+            allowed = ", ".join(f"'{d.states[s].title}'" for s in event.sources)
+            return [Blocker("state", f"the case is at '{here.title}'; '{event.title}' is only possible at {allowed}")]
+        out: list[Blocker] = []
+        if check_role:
+            names = ", ".join(f"{d.roles[r].name} ({r})" for r in event.by)
+            if by is None and len(event.by) > 1:
+                out.append(Blocker("role", f"say who records it with --by, one of: {names}"))
+            elif by is not None and by not in event.by:
+                who = d.roles[by].name if by in d.roles else by
+                out.append(Blocker("role", f"{who} may not record '{event.title}'; it is recorded by {names}"))
+        facts = _merged(self.facts, new_facts) if new_facts else self.facts
+        for fact_id in event.requires.facts:
+            fact = d.facts[fact_id]
+            value = facts.get(fact_id)
+            if value is None:
+                out.append(Blocker("fact", f"record '{fact.label}' ({fact_values.hint(fact)})"))
+            elif not fact_values.fits(fact, value):
+                out.append(Blocker("fact", f"'{fact.label}' holds {value!r}, not a valid {fact.type}; correct it ({fact_values.hint(fact)})"))
+        evaluator = Evaluator(d, facts)
+        for criterion_id in event.requires.criteria:
+            verdict = evaluator.criterion(criterion_id)
+            title = d.criteria[criterion_id].title
+            if verdict.value is False:
+                out.append(Blocker("criterion", f"'{title}' is not met: {'; '.join(verdict.blockers())}"))
+            elif verdict.value is None:
+                out.append(Blocker("criterion", f"cannot tell yet whether '{title}' holds: {'; '.join(verdict.blockers())}"))
+        for role in event.requires.signoff:
+            if role not in self.signoffs:
+                out.append(Blocker("signoff", f"needs sign-off from {d.roles[role].name} (cspr case signoff {self.ref} {role})"))
+        return out
+
+    def next_steps(self) -> list[Step]:
+        """Each event possible from the current state, with what blocks it."""
+        return [
+            Step(e.id, e.title, e.target, e.by, tuple(self.blockers(e.id, check_role=False)))
+            for e in self.definition.events_from(self.state)
+        ]
+
+    def signoff_roles_wanted(self) -> set[str]:
+        """Roles whose sign-off some event from the current state needs."""
+        return {r for e in self.definition.events_from(self.state) for r in e.requires.signoff}
+
+    # -- applying records ------------------------------------------------------
+
+    def apply(self, record: Record) -> None:
+        """Apply one stored record; a transition that does not fit raises HistoryInvalid."""
+        if record.kind not in KINDS:
+            raise HistoryInvalid(self.ref, record, [Blocker("state", f"unknown kind of record {record.kind!r}")])
+        if (record.kind == "opened") != (not self.history):
+            raise HistoryInvalid(self.ref, record, [Blocker("state", "a history starts with exactly one 'opened' record")])
+        typed = {name: fact_values.from_json(self.definition, name, value) for name, value in record.facts.items()}
+        if record.kind == "opened":
+            self.state = self.definition.initial_state.id
+            self.facts = _merged({}, typed)
+            self.opened_on = self.entered_on = record.on
+            self.entered_seq = record.seq
+        elif record.kind == "facts":
+            self.facts = _merged(self.facts, typed)
+        elif record.kind == "signoff":
+            if record.name not in self.definition.roles:
+                raise HistoryInvalid(self.ref, record, [Blocker("role", f"no role {record.name!r} in {self.definition.label}")])
+            self.signoffs[record.name] = record  # type: ignore[index]
+        elif record.kind == "transition":
+            self._transition(record, typed)
+        if record.kind in PROCESS_KINDS:
+            self.last_process_on = record.on
+        self.history.append(record)
+
+    def _transition(self, record: Record, typed: dict[str, Any]) -> None:
+        name = record.name or ""
+        if name not in self.definition.events:
+            raise HistoryInvalid(self.ref, record, [Blocker("state", f"no event {name!r} in {self.definition.label}")])
+        before = self.facts
+        self.facts = _merged(self.facts, typed)
+        new_state = self.interpreter.fire(self, name, record.role)
+        if new_state is None:
+            reasons = self.blockers(name, record.role) or [Blocker("state", "the process machine refused it")]
+            self.facts = before
+            raise HistoryInvalid(self.ref, record, reasons)
+        self.state = new_state
+        self.signoffs = {}
+        self.entered_seq = record.seq
+        self.entered_on = record.on
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for name, value in changes.items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = value
+    return out
+
+
+def replay(ref: str, definition: Definition, records: list[Record]) -> Case:
+    """The case as its records leave it, every transition re-checked."""
+    case = Case(ref, definition)
+    for record in records:
+        case.apply(record)
+    return case

@@ -1,0 +1,341 @@
+"""What the LSBU does with cases: the operations behind the ``cspr case`` commands.
+
+Each write (open, record, sign off, note, facts) is one transaction: the
+case's history is read and replayed under the write lock, the new record is
+checked against the definition, appended, and the projections updated; a
+refusal raises before anything is written. Reads replay the case from its
+events, so what a user sees is always what the history says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import facts as fact_values
+from .case import Blocker, Case, Record, Refused, replay, unknown_role
+from .deadlines import DeadlineStatus, calendar_for, statuses, timings
+from .errors import CsprError, InputError
+from .loader import load_text
+from .model import Definition
+from .store import Store, StoreError, utc_now
+
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+MAX_NOTE = 4000
+
+
+class CaseNotFound(CsprError):
+    """No case has this reference."""
+
+
+def gather_facts(definition: Definition, values: Mapping[str, Any] | None = None,
+                 assignments: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Typed facts from a facts file's mapping and ``NAME=VALUE`` strings (the strings win)."""
+    out = fact_values.from_mapping(definition, values or {})
+    out.update(fact_values.parse_assignments(definition, list(assignments)))
+    return out
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database (e.g. in a container)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything ``cspr case show`` prints."""
+
+    case: Case
+    today: dt.date
+    deadlines: list[DeadlineStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        case, d = self.case, self.case.definition
+        state = d.states[case.state]
+        return {
+            "ref": case.ref,
+            "process": {"id": d.id, "version": d.version, "hash": d.content_hash, "edition": d.edition},
+            "state": case.state, "state_title": state.title, "final": state.final,
+            "stage": state.stage, "stage_title": d.stages[state.stage].title,
+            "opened_on": case.opened_on, "today": self.today,
+            "facts": {k: fact_values.to_json(v) for k, v in case.facts.items()},
+            "criteria": {k: v.as_dict() | {"title": d.criteria[k].title, "blockers": v.blockers()}
+                         for k, v in case.criteria().items()},
+            "deadlines": [s.as_dict() for s in self.deadlines],
+            "next_steps": [s.as_dict() for s in case.next_steps()],
+            "signoffs": {role: r.on for role, r in case.signoffs.items()},
+            "history": [r.as_dict() for r in case.history],
+        }
+
+
+class Casebook:
+    """Operations on the cases in one store, as of one day."""
+
+    def __init__(self, store: Store, today: dt.date | None = None, actor: str | None = None):
+        self.store = store
+        self.today = today or dt.date.today()
+        self.actor = actor or default_actor()
+        self._definitions: dict[str, Definition] = {}
+
+    # -- loading -----------------------------------------------------------------
+
+    def definition(self, content_hash: str) -> Definition:
+        found = self._definitions.get(content_hash)
+        if found is None:
+            text = self.store.process_text(content_hash)
+            if text is None:
+                raise StoreError(f"the database has no process with hash {content_hash}")
+            found = load_text(text, f"stored process {content_hash[:19]}")
+            if found.content_hash != content_hash:
+                raise StoreError(f"the stored process {content_hash} no longer loads to the same definition")
+            self._definitions[content_hash] = found
+        return found
+
+    def load(self, ref: str) -> Case:
+        records = self.store.records(ref)
+        if not records:
+            raise CaseNotFound(f"no case {ref!r} in {self.store.path}; see 'cspr case list'")
+        pinned = records[0].data.get("process_hash")
+        for record in records:
+            if record.kind == "migrated":  # pragma: no cover - issue 4
+                pinned = record.data.get("to_hash", pinned)
+        return replay(ref, self.definition(str(pinned)), records)
+
+    # -- checks shared by every write ----------------------------------------------
+
+    def _check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
+        if on > self.today:
+            raise InputError(f"{on.isoformat()} is in the future (today is {self.today.isoformat()}); record events once they have happened")
+        if case is None:
+            return
+        if case.opened_on and on < case.opened_on:
+            raise InputError(f"{on.isoformat()} is before the case was opened ({case.opened_on.isoformat()})")
+        if kind != "note" and kind != "facts" and case.last_process_on and on < case.last_process_on:
+            last = next(r for r in reversed(case.history) if r.on == case.last_process_on)
+            raise InputError(
+                f"{on.isoformat()} is before the previous step (#{last.seq} {last.name or last.kind} on "
+                f"{case.last_process_on.isoformat()}); steps are recorded in the order they happened"
+            )
+
+    def _role(self, definition: Definition, role: str | None) -> str | None:
+        if role is not None and role not in definition.roles:
+            raise unknown_role(definition, role)
+        return role
+
+    def _append(self, case: Case, kind: str, on: dt.date, *, name: str | None = None, role: str | None = None,
+                facts: Mapping[str, Any] | None = None, note: str | None = None,
+                data: Mapping[str, Any] | None = None) -> Record:
+        if note is not None and len(note) > MAX_NOTE:
+            raise InputError(f"the note is {len(note)} characters; at most {MAX_NOTE} are allowed")
+        record = Record(
+            seq=len(case.history) + 1, kind=kind, on=on, name=name, role=role, actor=self.actor,
+            recorded_at=utc_now(), facts={k: fact_values.to_json(v) for k, v in (facts or {}).items()},
+            note=note, data=dict(data or {}),
+        )
+        case.apply(record)
+        self.store.append(case.ref, record)
+        self._project(case)
+        return record
+
+    def _project(self, case: Case) -> None:
+        d = case.definition
+        state = d.states[case.state]
+        last = case.history[-1]
+        row = {
+            "ref": case.ref, "process_id": d.id, "version": d.version, "process_hash": d.content_hash,
+            "state": case.state, "state_title": state.title, "stage": state.stage,
+            "stage_title": d.stages[state.stage].title, "final": int(state.final),
+            "opened_on": case.opened_on.isoformat() if case.opened_on else "", "last_on": last.on.isoformat(),
+            "last_seq": last.seq,
+        }
+        iso = lambda day: day.isoformat() if day else None  # noqa: E731
+        deadline_rows = [
+            {
+                "ref": case.ref, "deadline": t.deadline, "title": t.title, "owner": ",".join(t.owner),
+                "start": iso(t.start), "due": iso(t.due), "warn_from": iso(t.warn_from), "met_on": iso(t.met_on),
+                "applicable": int(t.applicable), "open": int(t.open), "reason": t.reason or None,
+            }
+            for t in timings(case)
+        ]
+        self.store.put_projection(row, deadline_rows)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def open_case(self, ref: str, definition: Definition, aware_on: dt.date,
+                  values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
+                  note: str | None = None, by: str | None = None) -> Case:
+        facts = gather_facts(definition, values, assignments)
+        if not _REF.match(ref):
+            raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
+        if definition.reference and not re.fullmatch(definition.reference.pattern, ref):
+            raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
+        self._check_date(None, aware_on, "opened")
+        opening = {definition.opening.date_fact: aware_on, **(facts or {})}
+        missing = [f for f in definition.opening.facts if opening.get(f) is None]
+        if missing:
+            labels = ", ".join(f"'{definition.facts[f].label}' ({fact_values.hint(definition.facts[f])})" for f in missing)
+            raise Refused(ref, "the opening", [Blocker("fact", f"record {labels}")])
+        with self.store.write():
+            if self.store.case_exists(ref):
+                raise InputError(f"case {ref} already exists; see 'cspr case show {ref}'")
+            self.store.save_process(definition)
+            self._definitions[definition.content_hash] = definition
+            case = Case(ref, definition)
+            self._append(case, "opened", aware_on, role=self._role(definition, by), facts=opening, note=note,
+                         data={"process_id": definition.id, "version": definition.version,
+                               "process_hash": definition.content_hash})
+        return case
+
+    def record(self, ref: str, event_id: str, on: dt.date | None = None, by: str | None = None,
+               values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
+               note: str | None = None) -> Case:
+        on = on or self.today
+        with self.store.write():
+            case = self.load(ref)
+            d = case.definition
+            facts = gather_facts(d, values, assignments)
+            by = self._role(d, by)
+            event = d.events.get(event_id)
+            if event is None:
+                from .case import unknown_event
+
+                raise unknown_event(d, event_id)
+            if by is None and len(event.by) == 1:
+                by = event.by[0]
+            blockers = case.blockers(event_id, by, facts or {})
+            if blockers:
+                raise Refused(ref, f"'{event_id}'", blockers)
+            self._check_date(case, on, "transition")
+            self._append(case, "transition", on, name=event_id, role=by, facts=facts, note=note)
+        return case
+
+    def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
+        on = on or self.today
+        with self.store.write():
+            case = self.load(ref)
+            d = case.definition
+            self._role(d, role)
+            wanted = case.signoff_roles_wanted()
+            if role not in wanted:
+                need = ", ".join(sorted(wanted)) or "nobody"
+                raise Refused(ref, f"a sign-off by {role}", [Blocker(
+                    "signoff", f"no step from '{d.states[case.state].title}' needs {d.roles[role].name}'s sign-off (needed: {need})")])
+            if role in case.signoffs:
+                raise Refused(ref, f"a sign-off by {role}", [Blocker(
+                    "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} (#{case.signoffs[role].seq})")])
+            self._check_date(case, on, "signoff")
+            if case.entered_on and on < case.entered_on:
+                raise InputError(f"{on.isoformat()} is before the case reached its current step ({case.entered_on.isoformat()})")
+            self._append(case, "signoff", on, name=role, role=role, note=note)
+        return case
+
+    def note(self, ref: str, text: str, on: dt.date | None = None, by: str | None = None) -> Case:
+        on = on or self.today
+        if not text.strip():
+            raise InputError("the note is empty")
+        with self.store.write():
+            case = self.load(ref)
+            by = self._role(case.definition, by)
+            self._check_date(case, on, "note")
+            self._append(case, "note", on, role=by, note=text)
+        return case
+
+    def set_facts(self, ref: str, values: Mapping[str, Any] | None = None,
+                  assignments: list[str] | tuple[str, ...] = (), on: dt.date | None = None,
+                  by: str | None = None, note: str | None = None) -> Case:
+        on = on or self.today
+        with self.store.write():
+            case = self.load(ref)
+            facts = gather_facts(case.definition, values, assignments)
+            if not facts:
+                raise InputError("give at least one fact, e.g. --fact harm=died")
+            by = self._role(case.definition, by)
+            date_fact = case.definition.opening.date_fact
+            if date_fact in facts and facts[date_fact] is None:
+                raise InputError(f"'{date_fact}' opened the case and cannot be cleared; correct it instead")
+            self._check_date(case, on, "facts")
+            self._append(case, "facts", on, role=by, facts=facts, note=note)
+        return case
+
+    def rebuild(self) -> int:
+        """Rebuild the projections from the event history; return the number of cases."""
+        with self.store.write():
+            self.store.clear_projections()
+            refs = self.store.case_refs()
+            for ref in refs:
+                self._project(self.load(ref))
+        return len(refs)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def show(self, ref: str) -> CaseView:
+        case = self.load(ref)
+        return CaseView(case, self.today, statuses(case, self.today))
+
+    def list_cases(self, state: str | None = None, stage: str | None = None, overdue: bool = False,
+                   include_closed: bool = True) -> list[dict[str, Any]]:
+        today = self.today.isoformat()
+        where, params = [], {"today": today}
+        if state:
+            where.append("c.state = :state")
+            params["state"] = state
+        if stage:
+            where.append("c.stage = :stage")
+            params["stage"] = stage
+        if overdue:
+            where.append("EXISTS (SELECT 1 FROM deadline_view o WHERE o.ref = c.ref AND o.open = 1 AND o.due < :today)")
+        if not include_closed:
+            where.append("c.final = 0")
+        sql = f"""
+            SELECT c.ref, c.process_id, c.version, c.state, c.state_title, c.stage, c.stage_title, c.final,
+                   c.opened_on, c.last_on,
+                   (SELECT COUNT(*) FROM deadline_view o WHERE o.ref = c.ref AND o.open = 1 AND o.due < :today) AS overdue,
+                   (SELECT MIN(n.due) FROM deadline_view n WHERE n.ref = c.ref AND n.open = 1) AS next_due,
+                   (SELECT n.title FROM deadline_view n WHERE n.ref = c.ref AND n.open = 1 ORDER BY n.due LIMIT 1) AS next_deadline
+            FROM case_view c {'WHERE ' + ' AND '.join(where) if where else ''}
+            ORDER BY c.ref
+        """
+        return self.store.query(sql, params)
+
+    def open_deadlines(self, within: int | None = None, overdue: bool = False) -> list[dict[str, Any]]:
+        today = self.today.isoformat()
+        where = ["d.open = 1"]
+        params: dict[str, Any] = {"today": today}
+        if overdue:
+            where.append("d.due < :today")
+        limits: dict[str, dt.date] = {}
+        if within is not None:
+            if within < 0:
+                raise InputError(f"--within takes a number of working days from today, 0 or more (not {within})")
+            for process in self.store.processes():
+                calendar = calendar_for(self.definition(process["hash"]))
+                limits[process["hash"]] = calendar.add_working_days(self.today, within)
+            where.append("d.due <= :limit")
+            params["limit"] = max(limits.values(), default=self.today).isoformat()
+        sql = f"""
+            SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from,
+                   CASE WHEN d.due < :today THEN 'overdue'
+                        WHEN d.due = :today OR (d.warn_from IS NOT NULL AND d.warn_from <= :today) THEN 'due_soon'
+                        ELSE 'upcoming' END AS status,
+                   c.state, c.state_title, c.process_hash
+            FROM deadline_view d JOIN case_view c ON c.ref = d.ref
+            WHERE {' AND '.join(where)}
+            ORDER BY d.due, d.ref, d.deadline
+        """
+        rows = []
+        for row in self.store.query(sql, params):
+            process_hash = row.pop("process_hash")
+            due = dt.date.fromisoformat(row["due"])
+            if within is not None and due > limits[process_hash]:
+                continue  # within the widest calendar's limit, not this case's own
+            calendar = calendar_for(self.definition(process_hash))
+            row["working_days_left"] = calendar.working_days_between(self.today, due)
+            row["owner"] = row["owner"].split(",") if row["owner"] else []
+            rows.append(row)
+        return rows

@@ -1,0 +1,103 @@
+"""The state machine of one process version, built on ``transitions``.
+
+One :class:`transitions.Machine` is built per definition (cached by content
+hash) with ``auto_transitions=False``, so nothing can move a case except an
+event of the definition. Guards are built here, as Python callables that ask
+the running case whether the event's requirements are met; no string from the
+YAML is ever handed to ``transitions`` as a callable.
+
+Cases are not kept attached: a case is attached to the machine while its
+events are fired (``add_model``) and detached afterwards, so the machine never
+holds thousands of models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .model import Definition
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .case import Case
+
+_STATE = "_cspr_state"
+
+
+class _Token:
+    """What ``transitions`` moves: a state attribute and a link to the case.
+
+    Attribute names start with an underscore so they can never collide with
+    the trigger methods ``transitions`` adds (event ids start with a letter).
+    """
+
+    def __init__(self, case: Case, by: str | None):
+        self._cspr_case = case
+        self._cspr_by = by
+        setattr(self, _STATE, case.state)
+
+
+class Interpreter:
+    """Fires the events of one definition on cases."""
+
+    def __init__(self, definition: Definition):
+        from transitions import Machine
+
+        # transitions logs a warning when it cannot bind a trigger method; the
+        # engine never uses those methods, so the warning is noise for users.
+        logging.getLogger("transitions.core").setLevel(logging.ERROR)
+        self.definition = definition
+        self.machine = Machine(
+            model=None,
+            states=list(definition.states),
+            initial=definition.initial_state.id,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+            model_attribute=_STATE,
+        )
+        for event in definition.events.values():
+            self.machine.add_transition(
+                trigger=event.id,
+                source=list(event.sources),
+                dest=event.target,
+                conditions=[self._requirements_met],
+            )
+
+    @staticmethod
+    def _requirements_met(event_data: Any) -> bool:
+        token: _Token = event_data.model
+        return not token._cspr_case.blockers(event_data.event.name, token._cspr_by)
+
+    @contextmanager
+    def attached(self, case: Case, by: str | None = None) -> Iterator[_Token]:
+        token = _Token(case, by)
+        self.machine.add_model(token, initial=case.state)
+        try:
+            yield token
+        finally:
+            self.machine.remove_model(token)
+
+    def fire(self, case: Case, event_id: str, by: str | None) -> str | None:
+        """Fire ``event_id``; return the new state, or None if not allowed now."""
+        from transitions import MachineError
+
+        with self.attached(case, by) as token:
+            try:
+                moved = self.machine.events[event_id].trigger(token)
+            except MachineError:
+                return None
+            return getattr(token, _STATE) if moved else None
+
+
+_CACHE: dict[str, Interpreter] = {}
+
+
+def interpreter(definition: Definition) -> Interpreter:
+    """The interpreter of ``definition``, built once per content hash."""
+    found = _CACHE.get(definition.content_hash)
+    if found is None:
+        found = _CACHE[definition.content_hash] = Interpreter(definition)
+    return found

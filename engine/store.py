@@ -1,0 +1,307 @@
+"""The SQLite case store, through sqlite-utils.
+
+Tables:
+
+* ``processes``: every process version a case has used (hash, id, version and
+  the YAML text itself, so a case can always be replayed under its rules);
+* ``events``: the append-only history of every case; triggers refuse UPDATE
+  and DELETE; ``(case_ref, seq)`` is unique, so two writers can never both
+  append the same step;
+* ``case_view`` and ``deadline_view``: projections for fast listing, always
+  rebuildable from ``events`` (:meth:`Store.rebuild` in ``engine.casebook``);
+* ``_migrations``: the schema version; a database newer than this program is
+  refused.
+
+Every write happens inside :meth:`Store.write`, one ``BEGIN IMMEDIATE``
+transaction: the case is read, checked and appended under the write lock, so
+a command never acts on a state another writer has just changed. The file is
+created readable by its owner only; WAL mode and a busy timeout let two
+people work at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .case import Record
+from .errors import CsprError
+
+APPLICATION_ID = 0x43535052  # "CSPR"
+BUSY_TIMEOUT_MS = 15_000
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("create the process, event and projection tables", """
+        CREATE TABLE processes (
+            hash TEXT PRIMARY KEY,
+            process_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            effective_from TEXT NOT NULL,
+            title TEXT NOT NULL,
+            source_text TEXT NOT NULL,
+            stored_at TEXT NOT NULL
+        );
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            case_ref TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT,
+            on_date TEXT NOT NULL,
+            role TEXT,
+            actor TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            facts TEXT NOT NULL DEFAULT '{}',
+            note TEXT,
+            data TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (case_ref, seq)
+        );
+        CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event history is append-only'); END;
+        CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event history is append-only'); END;
+        CREATE TABLE case_view (
+            ref TEXT PRIMARY KEY,
+            process_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            process_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            state_title TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            stage_title TEXT NOT NULL,
+            final INTEGER NOT NULL,
+            opened_on TEXT NOT NULL,
+            last_on TEXT NOT NULL,
+            last_seq INTEGER NOT NULL
+        );
+        CREATE INDEX case_view_state ON case_view (state);
+        CREATE INDEX case_view_stage ON case_view (stage);
+        CREATE TABLE deadline_view (
+            ref TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            title TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            start TEXT,
+            due TEXT,
+            warn_from TEXT,
+            met_on TEXT,
+            applicable INTEGER NOT NULL,
+            open INTEGER NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (ref, deadline)
+        );
+        CREATE INDEX deadline_view_open_due ON deadline_view (open, due);
+    """),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(CsprError):
+    """The database cannot be opened, read or written."""
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only; nothing was changed (check the file's permissions)")
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is not a cspr database (SQLite says: {text}); check --db")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is busy (another command is writing); nothing was changed, try again")
+    if "unable to open" in text:
+        return StoreError(f"cannot open {path}: check the folder exists and is writable")
+    return StoreError(f"database error on {path}: {text}")
+
+
+class Store:
+    """An open cspr database."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = False):
+        import sqlite_utils
+
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; give a database file with --db")
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"no database at {self.path}; open a case first ('cspr case open') or give --db / CSPR_DB")
+            if not self.path.parent.exists():
+                raise StoreError(f"the folder {self.path.parent} does not exist; create it or choose another --db")
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"cannot create {self.path}: {exc.strerror}") from None
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            self._prepare()
+        except sqlite3.Error as exc:
+            raise _explain(self.path, exc) from None
+
+    # -- set-up ----------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        conn = self.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app_id not in (0, APPLICATION_ID) or (tables and "_migrations" not in tables):
+            raise StoreError(f"{self.path} is an SQLite database, but not a cspr one; check --db")
+        version = 0
+        if "_migrations" in tables:
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer cspr (database schema {version}; this program knows up to "
+                f"{SCHEMA_VERSION}); upgrade cspr before using it"
+            )
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _migrate(self, current: int) -> None:
+        with self.write():
+            self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            # re-read under the write lock: another process may have migrated meanwhile
+            current = self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
+            for number, (name, script) in enumerate(MIGRATIONS, start=1):
+                if number <= current:
+                    continue
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO _migrations VALUES (?, ?, ?)", (number, name, utc_now()))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Store]:
+        """One ``BEGIN IMMEDIATE`` transaction: all of it is stored, or none."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _explain(self.path, exc) from None
+        try:
+            yield self
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise _explain(self.path, exc) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # -- processes ---------------------------------------------------------------
+
+    def save_process(self, definition: Any) -> None:
+        self.db["processes"].insert({
+            "hash": definition.content_hash, "process_id": definition.id, "version": definition.version,
+            "effective_from": definition.effective_from.isoformat(), "title": definition.title,
+            "source_text": definition.source_text, "stored_at": utc_now(),
+        }, ignore=True)
+
+    def process_text(self, content_hash: str) -> str | None:
+        row = self.conn.execute("SELECT source_text FROM processes WHERE hash = ?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def processes(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT hash, process_id, version, effective_from, title, stored_at FROM processes ORDER BY process_id, effective_from"))
+
+    # -- events ------------------------------------------------------------------
+
+    def case_exists(self, ref: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM events WHERE case_ref = ? AND seq = 1", (ref,)).fetchone() is not None
+
+    def records(self, ref: str) -> list[Record]:
+        rows = self.conn.execute(
+            "SELECT seq, kind, name, on_date, role, actor, recorded_at, facts, note, data FROM events "
+            "WHERE case_ref = ? ORDER BY seq", (ref,),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def append(self, ref: str, record: Record) -> None:
+        try:
+            self.conn.execute(
+                "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role, record.actor,
+                 record.recorded_at, _dumps(record.facts), record.note, _dumps(record.data)),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(f"{ref}: another command recorded step #{record.seq} at the same moment; "
+                             "nothing was changed, look at the case and try again") from None
+
+    def case_refs(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT case_ref FROM events WHERE seq = 1 ORDER BY case_ref")]
+
+    # -- projections -------------------------------------------------------------
+
+    def put_projection(self, case_row: dict[str, Any], deadline_rows: list[dict[str, Any]]) -> None:
+        ref = case_row["ref"]
+        self.db["case_view"].upsert(case_row, pk="ref")
+        self.conn.execute("DELETE FROM deadline_view WHERE ref = ?", (ref,))
+        if deadline_rows:
+            self.db["deadline_view"].insert_all(deadline_rows)
+
+    def clear_projections(self) -> None:
+        self.conn.execute("DELETE FROM case_view")
+        self.conn.execute("DELETE FROM deadline_view")
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(dict(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    seq, kind, name, on_date, role, actor, recorded_at, facts, note, data = row
+    return Record(
+        seq=seq, kind=kind, name=name, on=dt.date.fromisoformat(on_date), role=role, actor=actor,
+        recorded_at=recorded_at, facts=json.loads(facts), note=note, data=json.loads(data),
+    )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their inner ';')."""
+    out, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        joined = "\n".join(current).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            current = []
+    if "\n".join(current).strip():
+        out.append("\n".join(current).strip())
+    return out
