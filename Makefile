@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
+DEMO_DB ?= cspr-demo.db
+
 demo: $(STAMP)
-	$(BIN)/cspr validate
-	$(BIN)/cspr calendar add 2023-05-02 5
-	$(BIN)/cspr calendar between 2025-12-22 2026-01-05
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/cspr demo --db $(DEMO_DB)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -32,11 +32,9 @@ def _facts_file(path: Path | None) -> dict[str, Any]:
 
     if path.stat().st_size > 1_000_000:
         raise InputError(f"{path}: a facts file may be at most 1,000,000 bytes")
-    parsed, problems = parse_yaml(path.read_bytes(), str(path))
+    parsed, problems = parse_yaml(path.read_bytes(), str(path), what="a facts file")
     if problems:
         raise InputError(str(problems[0]))
-    if not isinstance(parsed.data, dict):
-        raise InputError(f"{path}: a facts file is a mapping of NAME: VALUE lines")
     return parsed.data
 
 
@@ -144,18 +142,19 @@ def case_note(ref: str, text: str, on: dt.date | None, by: str | None, db_path: 
 @case.command("fact")
 @click.argument("ref")
 @click.argument("assignments", nargs=-1, metavar="NAME=VALUE...")
+@click.option("--fact", "more", multiple=True, metavar="NAME=VALUE", help="Another fact (the same as NAME=VALUE).")
 @_facts_file_option
 @_on_option
 @_by_option
 @_note_option
 @db_option
 @json_option
-def case_fact(ref: str, assignments: tuple[str, ...], facts_file: Path | None, on: dt.date | None, by: str | None,
-              note: str | None, db_path: Path | None, as_json: bool) -> None:
+def case_fact(ref: str, assignments: tuple[str, ...], more: tuple[str, ...], facts_file: Path | None,
+              on: dt.date | None, by: str | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
     """Record or correct facts of case REF, in any state (NAME= clears one)."""
     values = _facts_file(facts_file)
     with casebook(db_path) as book:
-        book.set_facts(ref, values=values, assignments=assignments, on=on, by=by, note=note)
+        book.set_facts(ref, values=values, assignments=assignments + more, on=on, by=by, note=note)
         _summary(book, ref, as_json, f"{ref}: facts recorded")
 
 

@@ -212,15 +212,21 @@ class _Walker:
         return text
 
 
-def parse_yaml(text: str | bytes, file: str) -> tuple[Parsed, list[Problem]]:
-    """Parse a document; return its data with positions and every problem found."""
+_DEFINITION = "a process definition"
+
+
+def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[Parsed, list[Problem]]:
+    """Parse a document; return its data with positions and every problem found.
+
+    ``what`` names the kind of document in messages (e.g. "a facts file").
+    """
 
     def fail(message: str, line: int = 1, column: int = 1) -> tuple[Parsed, list[Problem]]:
         return Parsed(data=None), [Problem(file, line, column, "", message, "yaml")]
 
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
-            return fail(f"the file is {len(text):,} bytes; a process definition may be at most {MAX_BYTES:,}")
+            return fail(f"the file is {len(text):,} bytes; {what} may be at most {MAX_BYTES:,}")
         if b"\x00" in text:
             return fail("this is a binary file, not YAML text")
         try:
@@ -230,7 +236,7 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[Parsed, list[Problem]]:
             column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
             return fail(f"the file is not UTF-8 text (byte 0x{text[exc.start]:02x}); save it as UTF-8", line, column)
     elif len(text) > MAX_BYTES:
-        return fail(f"the text is {len(text):,} characters; a process definition may be at most {MAX_BYTES:,}")
+        return fail(f"the text is {len(text):,} characters; {what} may be at most {MAX_BYTES:,}")
 
     try:
         loader = StrictLoader(text)
@@ -251,10 +257,13 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[Parsed, list[Problem]]:
         return fail(f"YAML error: {exc}".splitlines()[0])
 
     if root is None:
-        return fail("the file is empty; a process definition is a YAML mapping starting with 'language_version: 1'")
+        if what == _DEFINITION:
+            return fail("the file is empty; a process definition is a YAML mapping starting with 'language_version: 1'")
+        return fail(f"the file is empty; {what} is a YAML mapping")
     walker = _Walker(file)
     walker.parsed.data = walker.walk(root, (), 0)
     if not walker.problems and not isinstance(walker.parsed.data, dict):
         kind = "a list" if isinstance(walker.parsed.data, list) else "a single value"
-        walker.problem(root, (), f"the top level is {kind}; a process definition must be a mapping of keys such as 'id:' and 'states:'")
+        example = " of keys such as 'id:' and 'states:'" if what == _DEFINITION else " of NAME: VALUE lines"
+        walker.problem(root, (), f"the top level is {kind}; {what} must be a mapping{example}")
     return walker.parsed, walker.problems
