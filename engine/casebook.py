@@ -1,4 +1,4 @@
-"""What the LSBU does with cases: the operations behind the ``cspr case`` commands.
+"""Operations on cases: what the ``cspr case`` commands call.
 
 Each write (open, record, sign off, note, facts) is one transaction: the
 case's history is read and replayed under the write lock, the new record is
@@ -167,7 +167,7 @@ class Casebook:
 
     # -- writes ------------------------------------------------------------------------
 
-    def open_case(self, ref: str, definition: Definition, aware_on: dt.date,
+    def open_case(self, ref: str, definition: Definition, opened_on: dt.date,
                   values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
                   note: str | None = None, by: str | None = None) -> Case:
         facts = gather_facts(definition, values, assignments)
@@ -175,8 +175,8 @@ class Casebook:
             raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
         if definition.reference and not re.fullmatch(definition.reference.pattern, ref):
             raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
-        self._check_date(None, aware_on, "opened")
-        opening = {definition.opening.date_fact: aware_on, **(facts or {})}
+        self._check_date(None, opened_on, "opened")
+        opening = {definition.opening.date_fact: opened_on, **(facts or {})}
         missing = [f for f in definition.opening.facts if opening.get(f) is None]
         if missing:
             labels = ", ".join(f"'{definition.facts[f].label}' ({fact_values.hint(definition.facts[f])})" for f in missing)
@@ -187,7 +187,7 @@ class Casebook:
             self.store.save_process(definition)
             self._definitions[definition.content_hash] = definition
             case = Case(ref, definition)
-            self._append(case, "opened", aware_on, role=self._role(definition, by), facts=opening, note=note,
+            self._append(case, "opened", opened_on, role=self._role(definition, by), facts=opening, note=note,
                          data={"process_id": definition.id, "version": definition.version,
                                "process_hash": definition.content_hash})
         return case
@@ -254,7 +254,7 @@ class Casebook:
             case = self.load(ref)
             facts = gather_facts(case.definition, values, assignments)
             if not facts:
-                raise InputError("give at least one fact, e.g. --fact harm=died")
+                raise InputError("give at least one fact as NAME=VALUE (the facts are listed by 'cspr process show')")
             by = self._role(case.definition, by)
             date_fact = case.definition.opening.date_fact
             if date_fact in facts and facts[date_fact] is None:

@@ -1,7 +1,7 @@
 """Typed fact values: reading them from users, checking them, storing them.
 
 A definition declares each fact's type; this module turns what a user typed
-(``--fact harm=died``) or wrote in a facts file into a value of that type, or
+(``--fact NAME=VALUE``) or wrote in a facts file into a value of that type, or
 refuses it with a message naming the allowed values. Values are stored as
 JSON (dates as ``YYYY-MM-DD``) and turned back into Python values here.
 """
@@ -109,13 +109,13 @@ def coerce(fact: Fact, raw: Any) -> Any:
 
 
 def parse_assignments(definition: Definition, assignments: list[str]) -> dict[str, Any]:
-    """``["harm=died", "sudi=no"]`` -> typed facts. ``name=`` (empty) clears a fact."""
+    """``["NAME=VALUE", ...]`` -> typed facts. ``NAME=`` (empty) clears a fact."""
     out: dict[str, Any] = {}
     for text in assignments:
         name, sep, raw = text.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InputError(f"--fact {text!r}: write NAME=VALUE, e.g. --fact harm=died")
+            raise InputError(f"--fact {text!r}: write NAME=VALUE (the facts are listed by 'cspr process show')")
         fact = definition.facts.get(name)
         if fact is None:
             raise unknown_fact(definition, name)

@@ -3,23 +3,25 @@
 The same format drives the demo (``cspr demo``) and the scenario tests, so
 each demo step is also something a test checks. A scenario file is YAML::
 
-    process: cspr_pan_lancashire@2025.1   # id, id@version, or a file path
-    today: 2026-06-10                     # the day the scenario is seen from
+    process: some_process@1.0   # id, id@version, or a file path (relative to the scenario)
+    today: 2026-06-10           # the day the scenario is seen from
     cases:
-      - ref: LSBU-2026-007
+      - ref: REF-1
         about: One line for the reader.
-        open: {aware_on: 2026-04-01, facts: {harm: died}}
+        open: {opened_on: 2026-04-01, facts: {kind: big}}   # the process's opening date fact
         steps:
-          - {on: 2026-04-01, signoff: agency_safeguarding_lead}
-          - {on: 2026-04-01, event: referral_submitted, by: referring_agency, facts: {...}, note: ...}
-          - {on: 2026-04-02, facts: {sudi: false}}
-          - {on: 2026-04-02, note: Spoke to the health visitor}
-          - {on: 2026-04-02, event: criteria_met, refused: "needs sign-off"}   # must be refused
-          - expect:                                                          # checked, not recorded
-              state: notification
-              deadlines: {serious_incident_notification: {due: 2026-04-10, status: upcoming}}
-              ready: [notification_sent]
-          - show: true                                                       # the demo prints the case
+          - {on: 2026-04-01, signoff: some_role}
+          - {on: 2026-04-01, event: some_event, by: some_role, facts: {...}, note: ...}
+          - {on: 2026-04-02, facts: {flag: false}}
+          - {on: 2026-04-02, note: A note}
+          - {on: 2026-04-02, event: next_event, refused: "needs sign-off"}   # must be refused
+          - expect:                                                       # checked, not recorded
+              state: some_state
+              deadlines: {some_deadline: {due: 2026-04-10, status: upcoming}}
+              ready: [next_event]
+              blocked: [other_event]
+              criteria: {some_criterion: true}
+          - show: true                                                    # the demo prints the case
 
 The module knows nothing about any particular process.
 """
@@ -97,10 +99,10 @@ class Scenario:
     def _run_case(self, book: Casebook, definition: Definition, spec: dict[str, Any]) -> Iterator[Outcome]:
         ref = str(spec["ref"])
         opening = spec.get("open") or {}
-        aware_on = _date(opening.get(definition.opening.date_fact, opening.get("on")), f"{ref}: open")
-        case_definition = resolve(str(opening["process"]), aware_on) if "process" in opening else definition
-        book.open_case(ref, case_definition, aware_on, values=opening.get("facts") or {}, by=opening.get("by"))
-        yield Outcome(ref, {"open": opening, "on": aware_on.isoformat()}, "opened", f"under {case_definition.label}")
+        opened_on = _date(opening.get(definition.opening.date_fact, opening.get("on")), f"{ref}: open")
+        case_definition = resolve(str(opening["process"]), opened_on) if "process" in opening else definition
+        book.open_case(ref, case_definition, opened_on, values=opening.get("facts") or {}, by=opening.get("by"))
+        yield Outcome(ref, {"open": opening, "on": opened_on.isoformat()}, "opened", f"under {case_definition.label}")
         for step in spec.get("steps") or []:
             yield self._step(book, ref, step)
 
