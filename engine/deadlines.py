@@ -13,6 +13,10 @@ For each deadline of the definition:
 * otherwise its status depends on today: upcoming, due soon (within the
   warning period, or due today) or overdue.
 
+A deadline met after its due date is late by the working days from the due
+date to the day it was met, and by at least one (met on the Saturday after a
+Friday due date is late, though no working day has passed).
+
 The parts that do not depend on today (:class:`Timing`) are stored in the
 case projection; :func:`status_on` turns them into a status for a given day,
 the same way for one case and for a listing of thousands.
@@ -148,7 +152,9 @@ def status_on(t: Timing, today: dt.date, calendar: WorkingCalendar) -> DeadlineS
     if t.met_on is not None and t.due is not None:
         if t.met_on <= t.due:
             return DeadlineStatus(t, "met")
-        return DeadlineStatus(t, "met_late", late_by=calendar.working_days_between(t.due, t.met_on))
+        # met on a non-working day after the due date is still at least one working day late
+        late = max(1, calendar.working_days_between(t.due, t.met_on))
+        return DeadlineStatus(t, "met_late", late_by=late)
     if t.met_on is not None:  # met before its start was known (e.g. a date fact recorded later)
         return DeadlineStatus(t, "met")
     if not t.applicable:

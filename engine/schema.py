@@ -120,7 +120,10 @@ def _explain(error: Any) -> tuple[Path, str, bool]:
     if kind in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 
-        return _explain(best_match(error.context))
+        # Prefer the branch meant for this kind of value (a mapping, a list, text...):
+        # its type fits, so its complaint is the real one.
+        fitting = [e for e in error.context if e.validator != "type" or e.absolute_path != error.absolute_path]
+        return _explain(best_match(fitting or error.context))
     return path, error.message, False
 
 

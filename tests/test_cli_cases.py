@@ -146,6 +146,10 @@ def test_dates_must_follow_the_previous_step(cspr, db, opened):
     # notes and fact corrections may be dated earlier than the last step, not before the opening
     assert cspr("case", "note", REF, "Called the school", "--on", "2026-06-02").exit_code == 0
     assert cspr("case", "fact", REF, "looked_after=no", "--on", "2026-06-01").exit_code == 0
+    assert cspr("case", "fact", REF, "sudi=no", "--on", "2026-06-05").exit_code == 0
+    # ...and the refusal still names the last step, not a later-dated fact record
+    result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-02")
+    assert "(#4 case_consideration_arranged on 2026-06-03)" in result.output
 
 
 def test_signoffs_count_until_the_case_moves_on(cspr, opened):

@@ -211,6 +211,7 @@ BROKEN = {
         (49, "events.finish.to", "unknown state 'don'"),
         (50, "events.finish.by", "unknown role 'clark'"),
     ],
+    "citation_with_unknown_key.yaml": [(33, "criteria.agreed.cite.page", "unknown key 'page' (allowed here: note, section, source, verified)")],
     "binary.yaml": [(1, "", "binary file")],
     "not_utf8.yaml": [(4, "", "not UTF-8")],
 }
