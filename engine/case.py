@@ -26,8 +26,6 @@ from .model import Definition
 from .rules import Evaluator, Verdict
 
 KINDS = ("opened", "transition", "facts", "signoff", "note")
-# Records of these kinds move the process on, so they must be in date order.
-PROCESS_KINDS = frozenset({"opened", "transition", "signoff"})
 
 
 
@@ -134,9 +132,8 @@ class Case:
         self.facts: dict[str, Any] = {}
         self.signoffs: dict[str, Record] = {}
         self.entered_seq = 0
-        self.entered_on: dt.date | None = None
+        self.entered_on: dt.date | None = None  # when the case reached its current state
         self.opened_on: dt.date | None = None
-        self.last_process_on: dt.date | None = None
         self.history: list[Record] = []
 
     # -- queries -------------------------------------------------------------
@@ -230,8 +227,6 @@ class Case:
             self.signoffs[record.name] = record  # type: ignore[index]
         elif record.kind == "transition":
             self._transition(record, typed)
-        if record.kind in PROCESS_KINDS:
-            self.last_process_on = record.on
         self.history.append(record)
 
     def _transition(self, record: Record, typed: dict[str, Any]) -> None:

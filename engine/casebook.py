@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import facts as fact_values
-from .case import PROCESS_KINDS, Blocker, Case, Record, Refused, replay, unknown_role
+from .case import Blocker, Case, Record, Refused, replay, unknown_role
 from .deadlines import DeadlineStatus, calendar_for, statuses, timings
 from .errors import CsprError, InputError
 from .loader import load_text
@@ -116,11 +116,11 @@ class Casebook:
             return
         if case.opened_on and on < case.opened_on:
             raise InputError(f"{on.isoformat()} is before the case was opened ({case.opened_on.isoformat()})")
-        if kind != "note" and kind != "facts" and case.last_process_on and on < case.last_process_on:
-            last = next(r for r in reversed(case.history) if r.kind in PROCESS_KINDS)
+        last = case.history[-1] if case.history else None
+        if last is not None and on < last.on:
             raise InputError(
-                f"{on.isoformat()} is before the previous step (#{last.seq} {last.name or last.kind} on "
-                f"{case.last_process_on.isoformat()}); steps are recorded in the order they happened"
+                f"{on.isoformat()} is before the previous entry (#{last.seq} {last.name or last.kind} on "
+                f"{last.on.isoformat()}); the history is kept in the order things happened"
             )
 
     def _role(self, definition: Definition, role: str | None) -> str | None:

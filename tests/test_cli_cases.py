@@ -141,15 +141,17 @@ def test_dates_must_follow_the_previous_step(cspr, db, opened):
     at_case_consideration(cspr)
     before = dump(db)
     result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-02")
-    assert result.exit_code == 1 and "before the previous step (#4 case_consideration_arranged on 2026-06-03)" in result.output
+    assert result.exit_code == 1 and "before the previous entry (#4 case_consideration_arranged on 2026-06-03)" in result.output
     assert dump(db) == before
-    # notes and fact corrections may be dated earlier than the last step, not before the opening
-    assert cspr("case", "note", REF, "Called the school", "--on", "2026-06-02").exit_code == 0
-    assert cspr("case", "fact", REF, "looked_after=no", "--on", "2026-06-01").exit_code == 0
+    # notes and fact corrections too: the history is in date order
+    for args in (["case", "note", REF, "Called the school", "--on", "2026-06-02"],
+                 ["case", "fact", REF, "looked_after=no", "--on", "2026-06-01"]):
+        result = cspr(*args)
+        assert result.exit_code == 1 and "before the previous entry" in result.output
+    assert dump(db) == before
     assert cspr("case", "fact", REF, "sudi=no", "--on", "2026-06-05").exit_code == 0
-    # ...and the refusal still names the last step, not a later-dated fact record
-    result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-02")
-    assert "(#4 case_consideration_arranged on 2026-06-03)" in result.output
+    result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-04")
+    assert "(#5 facts on 2026-06-05)" in result.output
 
 
 def test_signoffs_count_until_the_case_moves_on(cspr, opened):
