@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "deadlines": "cspr_cli.cases:deadlines",
     "rebuild": "cspr_cli.cases:rebuild",
     "demo": "cspr_cli.demo:demo",
+    "diff": "cspr_cli.editions:diff_command",
+    "impact": "cspr_cli.editions:impact_command",
+    "graph": "cspr_cli.editions:graph_command",
 }
 
 

@@ -115,6 +115,10 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
         what = f"signed off by {role}"
     elif record.kind == "facts":
         what = "facts recorded" + (f" (by {role})" if role else "")
+    elif record.kind == "migrated":
+        data = record.data
+        how = "its history replayed" if data.get("history_fits") else f"state mapped {data.get('state_before')} -> {data.get('state')}"
+        what = f"moved from {data.get('from_version')} to {data.get('to_version')} ({how}); {str(data.get('to_hash'))[:19]}…"
     else:
         what = record.kind
     lines = [f"#{record.seq:<3} {record.on.isoformat()}  {what}"]

@@ -58,7 +58,21 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
         click.echo(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
 
 
-@click.group()
+class _CaseGroup(click.Group):
+    """The case commands; 'migrate' is loaded from the editions module when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "migrate"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "migrate":
+            from .editions import case_migrate
+
+            return case_migrate
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_CaseGroup)
 def case() -> None:
     """Open cases, record what happens, and see where each stands."""
 

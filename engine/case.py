@@ -9,14 +9,16 @@ possible next (:meth:`Case.next_steps`).
 
 Kinds of record: ``opened`` (first), ``transition`` (an event of the
 definition), ``facts`` (facts recorded or corrected on their own),
-``signoff`` (a role agrees the step at hand), ``note``.
+``signoff`` (a role agrees the step at hand), ``note``, and ``migrated``
+(from here on the case follows another version of its process, in the state
+the migration recorded).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +27,7 @@ from .errors import CsprError, InputError
 from .model import Definition
 from .rules import Evaluator, Verdict
 
-KINDS = ("opened", "transition", "facts", "signoff", "note")
+KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated")
 
 
 
@@ -43,6 +45,16 @@ class Record:
     facts: Mapping[str, Any] = field(default_factory=dict)
     note: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        """The record in a few words: the event id, 'sign-off by ROLE', 'facts'..."""
+        if self.kind == "transition":
+            return str(self.name)
+        if self.kind == "signoff":
+            return f"sign-off by {self.name}"
+        if self.kind == "migrated":
+            return f"migration to {self.data.get('to_version')}"
+        return self.kind
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,8 +115,8 @@ class HistoryInvalid(CsprError):
         self.record = record
         self.blockers = list(blockers)
         reasons = "; ".join(b.message for b in blockers)
-        what = record.name or record.kind
-        super().__init__(f"{ref}: history does not fit at event #{record.seq} ({what} on {record.on.isoformat()}): {reasons}")
+        self.reason = f"history does not fit at #{record.seq} ({record.label()} on {record.on.isoformat()}): {reasons}"
+        super().__init__(f"{ref}: {self.reason}")
 
 
 def unknown_event(definition: Definition, name: str) -> InputError:
@@ -122,12 +134,14 @@ def unknown_role(definition: Definition, name: str) -> InputError:
 class Case:
     """The current condition of one case under one definition."""
 
-    def __init__(self, ref: str, definition: Definition):
+    def __init__(self, ref: str, definition: Definition,
+                 definitions: Callable[[str], Definition] | None = None):
         from .machine import interpreter
 
         self.ref = ref
         self.definition = definition
         self.interpreter = interpreter(definition)
+        self._definitions = definitions  # content hash -> definition, for migrated records
         self.state = definition.initial_state.id
         self.facts: dict[str, Any] = {}
         self.signoffs: dict[str, Record] = {}
@@ -227,7 +241,28 @@ class Case:
             self.signoffs[record.name] = record  # type: ignore[index]
         elif record.kind == "transition":
             self._transition(record, typed)
+        elif record.kind == "migrated":
+            self._migrate(record)
         self.history.append(record)
+
+    def _migrate(self, record: Record) -> None:
+        from .machine import interpreter
+
+        target = str(record.data.get("to_hash"))
+        if self._definitions is None:
+            raise HistoryInvalid(self.ref, record, [Blocker("state", "a migrated history needs its process versions")])
+        definition = self._definitions(target)
+        state = str(record.data.get("state"))
+        if state not in definition.states:
+            raise HistoryInvalid(self.ref, record, [Blocker("state", f"{definition.label} has no state {state!r}")])
+        self.definition = definition
+        self.interpreter = interpreter(definition)
+        if state != self.state:
+            self.state = state
+            self.signoffs = {}
+            self.entered_seq, self.entered_on = record.seq, record.on
+        else:
+            self.signoffs = {r: s for r, s in self.signoffs.items() if r in definition.roles}
 
     def _transition(self, record: Record, typed: dict[str, Any]) -> None:
         name = record.name or ""
@@ -256,9 +291,23 @@ def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def replay(ref: str, definition: Definition, records: list[Record]) -> Case:
-    """The case as its records leave it, every transition re-checked."""
-    case = Case(ref, definition)
+def replay(ref: str, definition: Definition, records: list[Record],
+           definitions: Callable[[str], Definition] | None = None) -> Case:
+    """The case as its records leave it, every transition re-checked.
+
+    ``definition`` is the version the case was opened under; ``definitions``
+    finds the versions that ``migrated`` records move it to.
+    """
+    case = Case(ref, definition, definitions)
     for record in records:
         case.apply(record)
+    return case
+
+
+def replay_under(ref: str, definition: Definition, records: list[Record]) -> Case:
+    """The case as if it had always followed ``definition`` (earlier migrations ignored)."""
+    case = Case(ref, definition)
+    for record in records:
+        if record.kind != "migrated":
+            case.apply(record)
     return case

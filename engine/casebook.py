@@ -101,11 +101,8 @@ class Casebook:
         records = self.store.records(ref)
         if not records:
             raise CaseNotFound(f"no case {ref!r} in {self.store.path}; see 'cspr case list'")
-        pinned = records[0].data.get("process_hash")
-        for record in records:
-            if record.kind == "migrated":  # pragma: no cover - issue 4
-                pinned = record.data.get("to_hash", pinned)
-        return replay(ref, self.definition(str(pinned)), records)
+        opened_under = self.definition(str(records[0].data.get("process_hash")))
+        return replay(ref, opened_under, records, self.definition)
 
     # -- checks shared by every write ----------------------------------------------
 
@@ -119,7 +116,7 @@ class Casebook:
         last = case.history[-1] if case.history else None
         if last is not None and on < last.on:
             raise InputError(
-                f"{on.isoformat()} is before the previous entry (#{last.seq} {last.name or last.kind} on "
+                f"{on.isoformat()} is before the previous entry (#{last.seq} {last.label()} on "
                 f"{last.on.isoformat()}); the history is kept in the order things happened"
             )
 
@@ -262,6 +259,69 @@ class Casebook:
             self._check_date(case, on, "facts")
             self._append(case, "facts", on, role=by, facts=facts, note=note)
         return case
+
+    def impact(self, new: Definition) -> list[Any]:
+        """For each open case of ``new``'s process: what would change under ``new``. Writes nothing."""
+        from .editions import impact
+
+        refs = [r["ref"] for r in self.store.query(
+            "SELECT ref FROM case_view WHERE final = 0 AND process_id = ? ORDER BY ref", (new.id,))]
+        return [impact(self.load(ref), self.store.records(ref), new, self.today) for ref in refs]
+
+    def migrate(self, ref: str, new: Definition, state_map: Mapping[str, str] | None = None,
+                dry_run: bool = False, on: dt.date | None = None) -> Any:
+        """Move a case to another version of its process; return its impact.
+
+        The history is replayed under ``new``; where it does not fit, ``state_map``
+        must say which state of ``new`` the case's current state becomes.
+        """
+        if dry_run:
+            return self._migrate(ref, new, state_map or {}, on or self.today, write=False)
+        with self.store.write():
+            return self._migrate(ref, new, state_map or {}, on or self.today, write=True)
+
+    def _migrate(self, ref: str, new: Definition, state_map: Mapping[str, str], on: dt.date, write: bool) -> Any:
+        from .case import HistoryInvalid, replay_under
+        from .editions import compare
+
+        case = self.load(ref)
+        old = case.definition
+        what = f"a move to {new.label}"
+        if new.id != old.id:
+            raise Refused(ref, what, [Blocker("state", f"the case follows {old.id}; it can only move to another version of it")])
+        if new.content_hash == old.content_hash:
+            raise Refused(ref, what, [Blocker("state", f"the case is already on {old.label} ({old.content_hash[:19]}…)")])
+        for source, target in state_map.items():
+            if source not in old.states:
+                raise InputError(f"--map {source}={target}: {old.label} has no state {source!r}")
+            if target not in new.states:
+                raise InputError(f"--map {source}={target}: {new.label} has no state {target!r}")
+        self._check_date(case, on, "migrated")
+        records = self.store.records(ref)
+        failure = None
+        try:
+            state = replay_under(ref, new, records).state
+        except HistoryInvalid as exc:
+            failure = exc
+            if case.state not in state_map:
+                raise Refused(ref, what, [Blocker("state", f"{exc.reason}; to move it anyway, say which state of {new.label} "
+                                                           f"'{case.state}' becomes with --map {case.state}=STATE")]) from None
+            state = state_map[case.state]
+        self._definitions[new.content_hash] = new
+        record = Record(
+            seq=len(records) + 1, kind="migrated", on=on, actor=self.actor, recorded_at=utc_now(),
+            data={"from_hash": old.content_hash, "from_version": old.version, "to_hash": new.content_hash,
+                  "to_version": new.version, "state_before": case.state, "state": state,
+                  "state_map": dict(state_map), "history_fits": failure is None},
+        )
+        moved = self.load(ref)
+        moved.apply(record)
+        result = compare(case, moved, new, self.today, failure, mapped=failure is not None)
+        if write:
+            self.store.save_process(new)
+            self.store.append(ref, record)
+            self._project(moved)
+        return result
 
     def rebuild(self) -> int:
         """Rebuild the projections from the event history; return the number of cases."""

@@ -69,6 +69,11 @@ def _cite(value: Any) -> Citation | None:
     )
 
 
+def rule_from(value: dict[str, Any]) -> Rule:
+    """A rule of the model from its YAML form (already checked by the schema)."""
+    return _rule(value)
+
+
 def _rule(value: dict[str, Any]) -> Rule:
     if "all" in value:
         return All(tuple(_rule(r) for r in value["all"]))

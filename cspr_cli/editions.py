@@ -1,0 +1,183 @@
+"""Commands about editions: cspr diff, cspr impact, cspr graph, cspr case migrate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import casebook, database_path, db_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option
+
+
+class DiffTrouble(click.ClickException):
+    """diff(1) convention: trouble is exit status 2 (1 means 'differences')."""
+
+    exit_code = 2
+
+
+def _definition(spec: str, store: Any = None) -> Any:
+    """A definition from a file, a version stored in the database, or an installed id[@version]."""
+    from engine.catalog import resolve
+    from engine.loader import load_file, load_text
+
+    if Path(spec).exists() or spec.endswith((".yaml", ".yml")):
+        return load_file(spec)
+    if store is not None and "@" in spec:
+        process_id, _, version = spec.partition("@")
+        rows = store.query("SELECT hash, source_text FROM processes WHERE process_id = ? AND version = ?",
+                           (process_id, version))
+        if rows:
+            return load_text(rows[0]["source_text"], f"stored {spec}")
+    return resolve(spec)
+
+
+def _store_if_any(db_path: Path | None) -> Any:
+    from engine.store import Store
+
+    path = database_path(db_path)
+    return Store(path) if path.exists() else None
+
+
+@click.command("diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for a terminal, markdown for a report, json for tools.")
+@db_option
+def diff_command(old: str, new: str, fmt: str, db_path: Path | None) -> None:
+    """What changed between two versions of a process, in the process's words.
+
+    OLD and NEW are definition files, installed versions (ID@VERSION, e.g.
+    cspr_pan_lancashire@2018.1) or versions stored in the database (--db).
+    Comments, key order and layout are not differences. Exit status as
+    diff(1): 0 no differences, 1 differences, 2 trouble.
+    """
+    from engine.diff import diff, text_lines
+    from engine.errors import CsprError
+
+    try:
+        store = _store_if_any(db_path)
+        try:
+            before, after = _definition(old, store), _definition(new, store)
+        finally:
+            if store is not None:
+                store.close()
+    except CsprError as exc:
+        raise DiffTrouble(str(exc)) from None
+    changes = diff(before, after)
+    if fmt == "json":
+        emit_json({
+            "old": {"id": before.id, "version": before.version, "hash": before.content_hash, "file": before.file},
+            "new": {"id": after.id, "version": after.version, "hash": after.content_hash, "file": after.file},
+            "differences": len(changes), "changes": [c.as_dict() for c in changes],
+        })
+    else:
+        emit_lines(text_lines(before, after, changes, markdown=fmt == "markdown"))
+    click.get_current_context().exit(1 if changes else 0)
+
+
+def _impact_lines(impact: Any) -> list[str]:
+    old, new = impact.old, impact.new
+    head = f"{impact.ref} ({old.version} → {new.version})"
+    if not impact.fits and not impact.mapped:
+        record = impact.failure.record
+        return [f"{head}: history not valid under {new.label}",
+                f"  first event that fails: #{record.seq} {record.label()} on {record.on.isoformat()}: "
+                + "; ".join(b.message for b in impact.failure.blockers)]
+    lines = [head + ("" if impact.changed else ": no change")]
+    if impact.mapped:
+        lines.append(f"  history does not fit; state mapped: {impact.state_before} → {impact.state_after}")
+    elif impact.state_after != impact.state_before:
+        lines.append(f"  state: {impact.state_before} → {impact.state_after}")
+    for shift in impact.deadlines:
+        if shift.changed:
+            show = lambda day, status: f"{day.isoformat() if day else '-'} ({status or 'none'})"  # noqa: E731
+            lines.append(f"  deadline '{shift.title}': due {show(shift.due_before, shift.status_before)} → "
+                         f"{show(shift.due_after, shift.status_after)}")
+    if impact.steps_added:
+        lines.append(f"  next steps that appear: {', '.join(impact.steps_added)}")
+    if impact.steps_removed:
+        lines.append(f"  next steps that disappear: {', '.join(impact.steps_removed)}")
+    return lines
+
+
+@click.command("impact")
+@click.argument("new_file", metavar="NEW_FILE")
+@db_option
+@json_option
+def impact_command(new_file: str, db_path: Path | None, as_json: bool) -> None:
+    """What a new version would change for every open case of its process:
+    state, each deadline's due date, next steps. Nothing is written."""
+    definition = _definition(new_file)
+    with casebook(db_path) as book:
+        impacts = book.impact(definition)
+    if as_json:
+        emit_json({"new": {"id": definition.id, "version": definition.version, "hash": definition.content_hash},
+                   "today": book.today, "cases": [i.as_dict() for i in impacts]})
+        return
+    lines = [f"Impact of {definition.label} ({definition.content_hash[:19]}…) on {len(impacts)} open case"
+             f"{'s' if len(impacts) != 1 else ''} of {definition.id}, as on {book.today.isoformat()}"]
+    for impact in impacts:
+        lines += [""] + _impact_lines(impact)
+    changed = sum(1 for i in impacts if i.changed)
+    lines += ["", f"{changed} of {len(impacts)} open case{'s' if len(impacts) != 1 else ''} would change. Nothing was written."]
+    emit_lines(lines)
+
+
+@click.command("graph")
+@click.argument("spec", metavar="[FILE|ID]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
+              help="mermaid (GitHub, GitLab, wikis) or dot (Graphviz).")
+def graph_command(spec: str | None, fmt: str) -> None:
+    """The process as a diagram: states grouped by stage, transitions labelled
+    with event and role, deadlines noted."""
+    from engine.catalog import resolve
+    from engine.graph import dot, mermaid
+
+    definition = resolve(spec)
+    click.echo((mermaid if fmt == "mermaid" else dot)(definition), nl=False)
+
+
+def _state_map(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source or not target:
+            raise click.BadParameter(f"{pair!r}: write OLD_STATE=NEW_STATE", param_hint="--map")
+        out[source.strip()] = target.strip()
+    return out
+
+
+@click.command("migrate")
+@click.argument("ref")
+@click.option("--to", "to", required=True, metavar="VERSION",
+              help="The version to move to (of the case's own process), or a definition file.")
+@click.option("--map", "pairs", multiple=True, metavar="OLD_STATE=NEW_STATE",
+              help="Where the history does not fit: the new state for the case's current state.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--on", "on", type=ISO_DATE, help="The date of the decision to migrate (default: today).")
+@db_option
+@json_option
+def case_migrate(ref: str, to: str, pairs: tuple[str, ...], dry_run: bool, on: dt.date | None,
+                 db_path: Path | None, as_json: bool) -> None:
+    """Move case REF to another version of its process by replaying its history.
+
+    A case whose history does not fit is refused with the reason, unless --map
+    says which new state its current state becomes. The move is recorded in the
+    history (who, when, from which hash to which).
+    """
+    state_map = _state_map(pairs)
+    with casebook(db_path) as book:
+        current = book.load(ref).definition
+        spec = to if (Path(to).exists() or to.endswith((".yaml", ".yml")) or "@" in to) else f"{current.id}@{to}"
+        definition = _definition(spec, book.store)
+        impact = book.migrate(ref, definition, state_map, dry_run=dry_run, on=on)
+    if as_json:
+        emit_json({**impact.as_dict(), "dry_run": dry_run})
+        return
+    verb = "would move" if dry_run else "moved"
+    emit_lines([f"{ref} {verb} from {impact.old.label} to {impact.new.label}"
+                + (" (dry run: nothing was written)" if dry_run else "")] + _impact_lines(impact)[1:])
