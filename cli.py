@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "diff": "cspr_cli.editions:diff_command",
     "impact": "cspr_cli.editions:impact_command",
     "graph": "cspr_cli.editions:graph_command",
+    "audit": "cspr_cli.audit:audit",
 }
 
 
@@ -116,8 +117,10 @@ class _Date(click.ParamType):
 @click.option("--db", "db", metavar="PATH", help="Database file for every command (default: $CSPR_DB, else ./cspr.db).")
 @click.option("--today", "today", type=_Date(), metavar="DATE",
               help="Work as if today were DATE, for rehearsals and reports (default: $CSPR_TODAY, else the real date).")
+@click.option("--actor", "actor", metavar="NAME",
+              help="Who is typing, kept with every entry (default: $CSPR_ACTOR, else the operating-system user).")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, today: Any) -> None:
+def cli(ctx: click.Context, db: str | None, today: Any, actor: str | None) -> None:
     """Run statutory child safeguarding case reviews from a versioned process definition.
 
     The process (roles, criteria, timescales) lives in YAML under processes/;
@@ -125,7 +128,7 @@ def cli(ctx: click.Context, db: str | None, today: Any) -> None:
     live in an SQLite database: open one with 'cspr case open', see where it
     stands with 'cspr case show', and see what is due with 'cspr deadlines'.
     """
-    ctx.obj = {"db": db, "today": today}
+    ctx.obj = {"db": db, "today": today, "actor": actor}
 
 
 def main() -> None:

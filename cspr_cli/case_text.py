@@ -119,8 +119,12 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
         data = record.data
         how = "its history replayed" if data.get("history_fits") else f"state mapped {data.get('state_before')} -> {data.get('state')}"
         what = f"moved from {data.get('from_version')} to {data.get('to_version')} ({how}); {str(data.get('to_hash'))[:19]}…"
+    elif record.kind == "redacted":
+        what = f"redacted: the facts and notes of {record.data.get('entries')} entries removed; reason: {record.data.get('reason')}"
     else:
         what = record.kind
+    if record.redacted:
+        what += " [content redacted]"
     lines = [f"#{record.seq:<3} {record.on.isoformat()}  {what}"]
     pad = " " * 17
     if record.facts:

@@ -59,16 +59,20 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
 
 
 class _CaseGroup(click.Group):
-    """The case commands; 'migrate' is loaded from the editions module when used."""
+    """The case commands; 'migrate' and 'redact' are loaded from their modules when used."""
+
+    LAZY = {"migrate": "cspr_cli.editions:case_migrate", "redact": "cspr_cli.audit:case_redact"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "migrate"])
+        return sorted([*super().list_commands(ctx), *self.LAZY])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name == "migrate":
-            from .editions import case_migrate
+        if name in self.LAZY:
+            import importlib
 
-            return case_migrate
+            module, _, attribute = self.LAZY[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
         return super().get_command(ctx, name)
 
 

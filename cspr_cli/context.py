@@ -46,6 +46,17 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def actor() -> str | None:
+    """Who is typing: --actor, $CSPR_ACTOR, else None (the engine then asks the operating system)."""
+    ctx = click.get_current_context()
+    given = (ctx.find_root().obj or {}).get("actor") or os.environ.get("CSPR_ACTOR")
+    if given is not None:
+        given = given.strip()
+        if not given or len(given) > 100 or any(ord(c) < 32 for c in given):
+            raise click.BadParameter("give a name of 1 to 100 printable characters", param_hint="--actor")
+    return given
+
+
 @contextmanager
 def casebook(db_path: Path | None, *, create: bool = False) -> Iterator[Any]:
     """Open the store and a Casebook on it for the length of one command."""
@@ -54,6 +65,6 @@ def casebook(db_path: Path | None, *, create: bool = False) -> Iterator[Any]:
 
     store = Store(database_path(db_path), create=create)
     try:
-        yield Casebook(store, today())
+        yield Casebook(store, today(), actor())
     finally:
         store.close()

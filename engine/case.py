@@ -11,7 +11,9 @@ Kinds of record: ``opened`` (first), ``transition`` (an event of the
 definition), ``facts`` (facts recorded or corrected on their own),
 ``signoff`` (a role agrees the step at hand), ``note``, and ``migrated``
 (from here on the case follows another version of its process, in the state
-the migration recorded).
+the migration recorded), and ``redacted`` (the personal content of the
+case's entries was removed; those entries are replayed without re-checking
+the requirements their removed facts once met).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .errors import CsprError, InputError
 from .model import Definition
 from .rules import Evaluator, Verdict
 
-KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated")
+KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated", "redacted")
 
 
 
@@ -45,6 +47,7 @@ class Record:
     facts: Mapping[str, Any] = field(default_factory=dict)
     note: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    redacted: bool = False  # facts and note removed; replayed without re-checking its requirements
 
     def label(self) -> str:
         """The record in a few words: the event id, 'sign-off by ROLE', 'facts'..."""
@@ -60,7 +63,7 @@ class Record:
         return {
             "seq": self.seq, "kind": self.kind, "name": self.name, "on": self.on.isoformat(),
             "role": self.role, "actor": self.actor, "recorded_at": self.recorded_at,
-            "facts": dict(self.facts), "note": self.note, "data": dict(self.data),
+            "facts": dict(self.facts), "note": self.note, "data": dict(self.data), "redacted": self.redacted,
         }
 
 
@@ -142,6 +145,7 @@ class Case:
         self.definition = definition
         self.interpreter = interpreter(definition)
         self._definitions = definitions  # content hash -> definition, for migrated records
+        self.trusting = False  # while replaying a redacted entry: its requirements were checked when recorded
         self.state = definition.initial_state.id
         self.facts: dict[str, Any] = {}
         self.signoffs: dict[str, Record] = {}
@@ -159,6 +163,10 @@ class Case:
     @property
     def is_final(self) -> bool:
         return self.definition.states[self.state].final
+
+    @property
+    def redacted(self) -> bool:
+        return any(r.kind == "redacted" for r in self.history)
 
     def evaluator(self, extra: Mapping[str, Any] | None = None) -> Evaluator:
         facts = self.facts if not extra else _merged(self.facts, extra)
@@ -270,7 +278,11 @@ class Case:
             raise HistoryInvalid(self.ref, record, [Blocker("state", f"no event {name!r} in {self.definition.label}")])
         before = self.facts
         self.facts = _merged(self.facts, typed)
-        new_state = self.interpreter.fire(self, name, record.role)
+        self.trusting = record.redacted
+        try:
+            new_state = self.interpreter.fire(self, name, record.role)
+        finally:
+            self.trusting = False
         if new_state is None:
             reasons = self.blockers(name, record.role) or [Blocker("state", "the process machine refused it")]
             self.facts = before

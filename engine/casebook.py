@@ -130,6 +130,8 @@ class Casebook:
                 data: Mapping[str, Any] | None = None) -> Record:
         if note is not None and len(note) > MAX_NOTE:
             raise InputError(f"the note is {len(note)} characters; at most {MAX_NOTE} are allowed")
+        if case.redacted:
+            raise Refused(case.ref, kind, [Blocker("state", "the case was redacted; nothing more can be recorded for it")])
         record = Record(
             seq=len(case.history) + 1, kind=kind, on=on, name=name, role=role, actor=self.actor,
             recorded_at=utc_now(), facts={k: fact_values.to_json(v) for k, v in (facts or {}).items()},
@@ -141,6 +143,11 @@ class Casebook:
         return record
 
     def _project(self, case: Case) -> None:
+        row, deadline_rows = self.projection(case)
+        self.store.put_projection(row, deadline_rows)
+
+    def projection(self, case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The case's rows in the listing tables, as its history says they should be."""
         d = case.definition
         state = d.states[case.state]
         last = case.history[-1]
@@ -160,7 +167,7 @@ class Casebook:
             }
             for t in timings(case)
         ]
-        self.store.put_projection(row, deadline_rows)
+        return row, deadline_rows
 
     # -- writes ------------------------------------------------------------------------
 
@@ -322,6 +329,58 @@ class Casebook:
             self.store.append(ref, record)
             self._project(moved)
         return result
+
+    def redact(self, ref: str, reason: str, on: dt.date | None = None) -> int:
+        """Remove the personal content (facts, notes) of every entry of a case; return how many.
+
+        Each entry keeps its digest, so the case and database chains still verify;
+        the redaction itself is recorded (who, when, why).
+        """
+        on = on or self.today
+        if not reason.strip():
+            raise InputError("say why the case is redacted with --reason (e.g. the decision that requires it)")
+        with self.store.write():
+            case = self.load(ref)
+            if case.redacted:
+                raise Refused(ref, "a redaction", [Blocker("state", "the case is already redacted")])
+            self._check_date(case, on, "redacted")
+            count = self.store.redact(ref)
+            self._append(self.load(ref), "redacted", on, data={"entries": count, "fields": ["facts", "note"],
+                                                              "reason": reason})
+        return count
+
+    def verify(self, anchors: list[str] | tuple[str, ...] = ()) -> Any:
+        """Re-check every chain, the projections against the events, and SQLite's own integrity."""
+        from .audit import Finding, Report, rows, verify_chains
+
+        report = Report()
+        report.integrity = "; ".join(r[0] for r in self.store.conn.execute("PRAGMA integrity_check").fetchall())
+        entries = rows(self.store)
+        report.entries = len(entries)
+        report.findings, report.head = verify_chains(entries)
+        chains = {e["chain"] for e in entries}
+        for anchor in anchors:
+            if anchor not in chains:
+                report.findings.append(Finding("anchor", None, None, f"the history no longer passes through the "
+                                               f"anchor {anchor}: it was rewritten since that hash was recorded"))
+        refs = self.store.case_refs()
+        report.cases = len(refs)
+        stored_cases = {r["ref"]: r for r in self.store.query("SELECT * FROM case_view")}
+        stored_deadlines: dict[str, list[dict[str, Any]]] = {}
+        for r in self.store.query("SELECT * FROM deadline_view ORDER BY ref, deadline"):
+            stored_deadlines.setdefault(r["ref"], []).append(r)
+        for ref in refs:
+            try:
+                row, deadline_rows = self.projection(self.load(ref))
+            except CsprError as exc:
+                report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
+                continue
+            if stored_cases.pop(ref, None) != row or stored_deadlines.pop(ref, []) != sorted(deadline_rows, key=lambda r: r["deadline"]):
+                report.findings.append(Finding("projection", ref, None, f"{ref}: the case list or deadline table "
+                                               "differs from its events; run 'cspr rebuild'"))
+        for ref in sorted(set(stored_cases) | set(stored_deadlines)):
+            report.findings.append(Finding("projection", ref, None, f"{ref} is listed but has no history; run 'cspr rebuild'"))
+        return report
 
     def rebuild(self) -> int:
         """Rebuild the projections from the event history; return the number of cases."""

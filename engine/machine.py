@@ -69,7 +69,8 @@ class Interpreter:
     @staticmethod
     def _requirements_met(event_data: Any) -> bool:
         token: _Token = event_data.model
-        return not token._cspr_case.blockers(event_data.event.name, token._cspr_by)
+        case = token._cspr_case
+        return case.trusting or not case.blockers(event_data.event.name, token._cspr_by)
 
     @contextmanager
     def attached(self, case: Case, by: str | None = None) -> Iterator[_Token]:

@@ -4,9 +4,10 @@ Tables:
 
 * ``processes``: every process version a case has used (hash, id, version and
   the YAML text itself, so a case can always be replayed under its rules);
-* ``events``: the append-only history of every case; triggers refuse UPDATE
-  and DELETE; ``(case_ref, seq)`` is unique, so two writers can never both
-  append the same step;
+* ``events``: the append-only history of every case, each entry hashed into
+  its case's chain and the database's chain (see :mod:`engine.audit`);
+  triggers refuse DELETE and every UPDATE but a redaction; ``(case_ref, seq)``
+  is unique, so two writers can never both append the same step;
 * ``case_view`` and ``deadline_view``: projections for fast listing, always
   rebuildable from ``events`` (:meth:`Store.rebuild` in ``engine.casebook``);
 * ``_migrations``: the schema version; a database newer than this program is
@@ -25,7 +26,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,38 @@ from .errors import CsprError
 APPLICATION_ID = 0x43535052  # "CSPR"
 BUSY_TIMEOUT_MS = 15_000
 
-MIGRATIONS: list[tuple[str, str]] = [
+def _add_hash_chains(conn: sqlite3.Connection) -> None:
+    """Migration 2: hash every existing entry into its case chain and the database chain."""
+    from .audit import GENESIS, content, digest, link
+
+    heads: dict[str, str] = {}
+    chain = GENESIS
+    rows = conn.execute("SELECT id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data "
+                        "FROM events ORDER BY id").fetchall()
+    for row_id, ref, seq, kind, name, on, role, actor, at, facts, note, data in rows:
+        entry_digest = digest(content(ref, seq, kind, name, on, role, actor, at, json.loads(facts), note, json.loads(data)))
+        previous = heads.get(ref, GENESIS)
+        entry_hash = link(previous, entry_digest)
+        chain = link(chain, entry_hash)
+        heads[ref] = entry_hash
+        conn.execute("UPDATE events SET digest = ?, prev_hash = ?, hash = ?, chain = ? WHERE id = ?",
+                     (entry_digest, previous, entry_hash, chain, row_id))
+
+
+_APPEND_ONLY = """
+        CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        WHEN NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.facts = '{}' AND NEW.note IS NULL
+                  AND NEW.id = OLD.id AND NEW.case_ref = OLD.case_ref AND NEW.seq = OLD.seq AND NEW.kind = OLD.kind
+                  AND NEW.name IS OLD.name AND NEW.on_date = OLD.on_date AND NEW.role IS OLD.role
+                  AND NEW.actor = OLD.actor AND NEW.recorded_at = OLD.recorded_at AND NEW.data = OLD.data
+                  AND NEW.digest = OLD.digest AND NEW.prev_hash = OLD.prev_hash AND NEW.hash = OLD.hash
+                  AND NEW.chain = OLD.chain)
+        BEGIN SELECT RAISE(ABORT, 'the event history is append-only; only a redaction may blank an entry''s facts and note'); END;
+"""
+
+Migration = tuple[str, "str | Callable[[sqlite3.Connection], None]"]
+
+MIGRATIONS: list[Migration] = [
     ("create the process, event and projection tables", """
         CREATE TABLE processes (
             hash TEXT PRIMARY KEY,
@@ -98,6 +130,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         CREATE INDEX deadline_view_open_due ON deadline_view (open, due);
     """),
+    ("add hash columns and redaction to the event history", """
+        ALTER TABLE events ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE events ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+        ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE events ADD COLUMN chain TEXT NOT NULL DEFAULT '';
+        DROP TRIGGER events_append_only_update;
+    """),
+    ("hash the existing history into chains", _add_hash_chains),
+    ("allow only redactions to change an entry", _APPEND_ONLY),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -119,6 +161,9 @@ def _explain(path: Path, exc: sqlite3.Error) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"{path} is busy (another command is writing); nothing was changed, try again")
     if "unable to open" in text:
+        if path.exists() and not os.access(path.parent, os.W_OK):
+            return StoreError(f"{path} is in a read-only folder or disk; nothing was changed (cspr needs to write "
+                              "its journal beside the database: copy it somewhere writable)")
         return StoreError(f"cannot open {path}: check the folder exists and is writable")
     return StoreError(f"database error on {path}: {text}")
 
@@ -130,6 +175,7 @@ class Store:
         import sqlite_utils
 
         self.path = Path(path)
+        self._create = create
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; give a database file with --db")
         if not self.path.exists():
@@ -143,6 +189,8 @@ class Store:
                 pass
             except OSError as exc:
                 raise StoreError(f"cannot create {self.path}: {exc.strerror}") from None
+        elif create and self.path.is_file() and self.path.stat().st_size == 0:
+            os.chmod(self.path, 0o600)  # an empty file becomes a new database: owner-only, as if created here
         try:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                    check_same_thread=False)
@@ -162,6 +210,8 @@ class Store:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if app_id not in (0, APPLICATION_ID) or (tables and "_migrations" not in tables):
             raise StoreError(f"{self.path} is an SQLite database, but not a cspr one; check --db")
+        if not tables and not self._create:
+            raise StoreError(f"{self.path} is empty, not a cspr database yet; open a case first ('cspr case open') or check --db")
         version = 0
         if "_migrations" in tables:
             version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
@@ -184,11 +234,14 @@ class Store:
             )
             # re-read under the write lock: another process may have migrated meanwhile
             current = self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
-            for number, (name, script) in enumerate(MIGRATIONS, start=1):
+            for number, (name, step) in enumerate(MIGRATIONS, start=1):
                 if number <= current:
                     continue
-                for statement in _statements(script):
-                    self.conn.execute(statement)
+                if callable(step):
+                    step(self.conn)
+                else:
+                    for statement in _statements(step):
+                        self.conn.execute(statement)
                 self.conn.execute("INSERT INTO _migrations VALUES (?, ?, ?)", (number, name, utc_now()))
 
     @property
@@ -244,22 +297,40 @@ class Store:
 
     def records(self, ref: str) -> list[Record]:
         rows = self.conn.execute(
-            "SELECT seq, kind, name, on_date, role, actor, recorded_at, facts, note, data FROM events "
+            "SELECT seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, redacted FROM events "
             "WHERE case_ref = ? ORDER BY seq", (ref,),
         ).fetchall()
         return [_record(row) for row in rows]
 
-    def append(self, ref: str, record: Record) -> None:
+    def append(self, ref: str, record: Record) -> str:
+        """Append one entry, hashed into its case chain and the database chain; return its hash."""
+        from .audit import GENESIS, content, digest, link
+
+        facts, data = _dumps(record.facts), _dumps(record.data)
+        entry_digest = digest(content(ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role,
+                                      record.actor, record.recorded_at, json.loads(facts), record.note, json.loads(data)))
+        head = self.conn.execute("SELECT hash FROM events WHERE case_ref = ? ORDER BY seq DESC LIMIT 1", (ref,)).fetchone()
+        previous = head[0] if head else GENESIS
+        entry_hash = link(previous, entry_digest)
+        last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        chain = link(last[0] if last else GENESIS, entry_hash)
         try:
             self.conn.execute(
-                "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
+                "digest, prev_hash, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role, record.actor,
-                 record.recorded_at, _dumps(record.facts), record.note, _dumps(record.data)),
+                 record.recorded_at, facts, record.note, data, entry_digest, previous, entry_hash, chain),
             )
+            return entry_hash
         except sqlite3.IntegrityError:
             raise StoreError(f"{ref}: another command recorded step #{record.seq} at the same moment; "
                              "nothing was changed, look at the case and try again") from None
+
+    def redact(self, ref: str) -> int:
+        """Blank the facts and notes of a case's entries (the trigger allows nothing else)."""
+        cursor = self.conn.execute("UPDATE events SET redacted = 1, facts = '{}', note = NULL "
+                                   "WHERE case_ref = ? AND redacted = 0", (ref,))
+        return cursor.rowcount
 
     def case_refs(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT case_ref FROM events WHERE seq = 1 ORDER BY case_ref")]
@@ -286,10 +357,10 @@ def _dumps(value: Any) -> str:
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    seq, kind, name, on_date, role, actor, recorded_at, facts, note, data = row
+    seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, redacted = row
     return Record(
         seq=seq, kind=kind, name=name, on=dt.date.fromisoformat(on_date), role=role, actor=actor,
-        recorded_at=recorded_at, facts=json.loads(facts), note=note, data=json.loads(data),
+        recorded_at=recorded_at, facts=json.loads(facts), note=note, data=json.loads(data), redacted=bool(redacted),
     )
 
 

@@ -255,6 +255,8 @@ def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[P
         return fail(f"YAML syntax error: {what}", line, column)
     except yaml.YAMLError as exc:
         return fail(f"YAML error: {exc}".splitlines()[0])
+    except RecursionError:
+        return fail(f"the document is nested too deeply to read (more than {MAX_DEPTH} levels are never needed)")
 
     if root is None:
         if what == _DEFINITION:

@@ -1,0 +1,95 @@
+"""Commands for auditors: cspr audit verify|export, and cspr case redact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import click
+
+from .context import casebook, db_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option
+
+
+@click.group()
+def audit() -> None:
+    """Check that the history is intact, and export a case's history for others to check."""
+
+
+@audit.command("verify")
+@click.option("--anchor", "anchors", multiple=True, metavar="HASH",
+              help="A chain head recorded earlier (e.g. in minutes): the history must still pass through it.")
+@db_option
+@json_option
+def audit_verify(anchors: tuple[str, ...], db_path: Path | None, as_json: bool) -> None:
+    """Re-check every case's hash chain, the database chain, the case list and
+    deadline tables against the events, and SQLite's integrity. Names the first
+    entry altered, deleted, inserted or reordered. Exit status 0 if all is
+    intact, 1 if not."""
+    with casebook(db_path) as book:
+        report = book.verify(anchors)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        lines = [f"Checked {report.entries} entries of {report.cases} case{'s' if report.cases != 1 else ''}.",
+                 f"SQLite integrity check: {report.integrity}"]
+        if report.ok:
+            lines.append("Every case chain, the database chain and the projections are intact.")
+        for finding in report.findings:
+            lines.append(f"FAILED ({finding.kind}): {finding.message}")
+        lines.append(f"Chain head: {report.head}  (keep it elsewhere; check later with --anchor)")
+        emit_lines(lines)
+    click.get_current_context().exit(0 if report.ok else 1)
+
+
+@audit.command("export")
+@click.argument("ref")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write to FILE (created readable by its owner only; never overwritten). Default: standard output.")
+@db_option
+def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
+    """Write case REF's history with its hashes, as JSON that anyone can verify
+    without cspr (the file says how, with a short Python script)."""
+    from engine.audit import export
+    from engine.casebook import CaseNotFound
+    from engine.errors import CsprError
+
+    with casebook(db_path) as book:
+        if not book.store.case_exists(ref):
+            raise CaseNotFound(f"no case {ref!r} in {book.store.path}; see 'cspr case list'")
+        data = export(book.store, ref)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CsprError(f"{out} already exists; choose another --out (exports are never overwritten)") from None
+    except OSError as exc:
+        raise CsprError(f"cannot write {out}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"Wrote {len(data['entries'])} entries of {ref} to {out}; head {data['head']}")
+
+
+@click.command("redact")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why (e.g. the decision that requires it). Keep names out of it.")
+@click.option("--on", "on", type=ISO_DATE, help="The date of the redaction (default: today).")
+@db_option
+@json_option
+def case_redact(ref: str, reason: str, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+    """Remove the personal content (facts and notes) of every entry of case REF.
+
+    Each entry keeps its digest, so the history still verifies; who redacted,
+    when and why is recorded. The case is closed to further entries.
+    """
+    with casebook(db_path) as book:
+        count = book.redact(ref, reason, on=on)
+        if as_json:
+            emit_json(book.show(ref).as_dict())
+            return
+    click.echo(f"{ref}: removed the facts and notes of {count} entries; the chain still verifies ('cspr audit verify')")

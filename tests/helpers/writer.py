@@ -1,0 +1,72 @@
+"""A separate process that writes to a case database, for the concurrency and crash tests.
+
+    python -m tests.helpers.writer notes DB REF N       N notes on case REF, one command each
+    python -m tests.helpers.writer open DB PREFIX N     N new cases PREFIX-1..N with a note each
+    python -m tests.helpers.writer race DB REF EVENT    try to record EVENT; print ok or the refusal
+    python -m tests.helpers.writer churn DB PREFIX      open and advance cases until killed
+
+Each command opens the store, does one transaction and closes it, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+from engine.casebook import Casebook
+from engine.catalog import resolve
+from engine.errors import CsprError
+from engine.store import Store
+
+TODAY = dt.date(2026, 6, 10)
+
+
+def book(path: str) -> tuple[Store, Casebook]:
+    store = Store(path, create=True)
+    return store, Casebook(store, today=TODAY, actor=f"writer-{os.getpid()}")
+
+
+def one(path: str, action) -> None:  # noqa: ANN001
+    store, casebook = book(path)
+    try:
+        action(casebook)
+    finally:
+        store.close()
+
+
+def main(argv: list[str]) -> int:
+    mode, path = argv[0], argv[1]
+    definition = resolve("cspr_pan_lancashire@2025.1")
+    if mode == "notes":
+        ref, count = argv[2], int(argv[3])
+        for i in range(count):
+            one(path, lambda b: b.note(ref, f"note {i} from {os.getpid()}"))
+    elif mode == "open":
+        prefix, count = argv[2], int(argv[3])
+        for i in range(1, count + 1):
+            ref = f"{prefix}-{i:03d}"
+            one(path, lambda b: b.open_case(ref, definition, dt.date(2026, 6, 1)))
+    elif mode == "race":
+        ref, event = argv[2], argv[3]
+        try:
+            one(path, lambda b: b.record(ref, event, on=dt.date(2026, 6, 3)))
+            print("ok")
+        except CsprError as exc:
+            print(f"refused: {exc}")
+    elif mode == "churn":
+        prefix = argv[2]
+        i = 0
+        while True:
+            i += 1
+            ref = f"{prefix}-{i:03d}"
+            one(path, lambda b: b.open_case(ref, definition, dt.date(2026, 6, 1), assignments=["harm=died"]))
+            one(path, lambda b: b.signoff(ref, "agency_safeguarding_lead", on=dt.date(2026, 6, 1)))
+            one(path, lambda b: b.record(ref, "referral_submitted", on=dt.date(2026, 6, 2),
+                                         assignments=["abuse_or_neglect=suspected", "referring_agency=School"]))
+            one(path, lambda b: b.note(ref, "x" * 2000, on=dt.date(2026, 6, 2)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

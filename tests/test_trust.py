@@ -1,0 +1,269 @@
+"""Trust: a tamper-evident history, who did what, redaction, and a migration that reaches old databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from engine.audit import GENESIS, content, digest, link
+from engine.casebook import Casebook
+from engine.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
+
+from .conftest import ROOT, run_cli
+
+TODAY = "2026-06-10"
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "demo.db"
+    assert run_cli("demo", "--db", str(path)).exit_code == 0
+    return path
+
+
+def cli(db, *args, env=None):
+    return run_cli("--db", str(db), "--today", TODAY, *args, env=env)
+
+
+def tamper(db, *statements):
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
+    conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def findings(db):
+    result = cli(db, "audit", "verify", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == (0 if report["ok"] else 1)
+    return report
+
+
+def test_an_untouched_database_verifies(db):
+    report = findings(db)
+    assert report["ok"] and report["entries"] == 48 and report["cases"] == 4
+    assert report["head"].startswith("sha256:") and report["sqlite_integrity_check"] == "ok"
+    text = cli(db, "audit", "verify").stdout
+    assert "Every case chain, the database chain and the projections are intact." in text
+
+
+def test_an_edited_entry_is_named(db):
+    tamper(db, "UPDATE events SET facts = '{\"referring_agency\": \"Somebody else\"}' "
+               "WHERE case_ref = 'LSBU-2026-015' AND seq = 3")
+    report = findings(db)
+    first = report["findings"][0]
+    assert (first["kind"], first["case"], first["seq"]) == ("altered", "LSBU-2026-015", 3)
+    assert "LSBU-2026-015 #3 (transition referral_submitted on 2026-06-02) was altered" in first["message"]
+
+
+def test_an_edited_date_is_named(db):
+    tamper(db, "UPDATE events SET on_date = '2025-12-24' WHERE case_ref = 'LSBU-2025-031' AND seq = 9")
+    first = findings(db)["findings"][0]
+    assert (first["kind"], first["case"], first["seq"]) == ("altered", "LSBU-2025-031", 9)
+
+
+def test_a_deleted_entry_is_named(db):
+    tamper(db, "DELETE FROM events WHERE case_ref = 'LSBU-2025-031' AND seq = 5")
+    first = findings(db)["findings"][0]
+    assert (first["kind"], first["case"], first["seq"]) == ("deleted", "LSBU-2025-031", 6)
+    assert "entry #5 is missing" in first["message"]
+
+
+def test_deleting_the_latest_entry_of_a_case_breaks_the_database_chain(db):
+    tamper(db, "DELETE FROM events WHERE case_ref = 'LSBU-2025-031' AND seq = 17")
+    report = findings(db)
+    kinds = {(f["kind"], f["case"]) for f in report["findings"]}
+    assert ("chain", "LSBU-2026-007") in kinds  # the next entry written after the deleted one
+    assert ("projection", "LSBU-2025-031") in kinds
+
+
+def test_deleting_a_whole_case_is_caught(db):
+    tamper(db, "DELETE FROM events WHERE case_ref = 'LSBU-2026-007'", "DELETE FROM case_view WHERE ref = 'LSBU-2026-007'",
+           "DELETE FROM deadline_view WHERE ref = 'LSBU-2026-007'")
+    first = findings(db)["findings"][0]
+    assert first["kind"] == "chain" and first["case"] == "LSBU-2026-012"
+
+
+def test_an_inserted_entry_is_named(db):
+    tamper(db, "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
+               "digest, prev_hash, hash, chain) VALUES ('LSBU-2026-015', 6, 'note', NULL, '2026-06-06', NULL, 'mallory', "
+               "'2026-06-06T00:00:00+00:00', '{}', 'forged', '{}', 'sha256:00', 'sha256:00', 'sha256:00', 'sha256:00')")
+    first = findings(db)["findings"][0]
+    assert (first["kind"], first["case"], first["seq"]) == ("altered", "LSBU-2026-015", 6)
+
+
+def test_reordered_entries_are_named(db):
+    tamper(db, "UPDATE events SET seq = -1 WHERE case_ref = 'LSBU-2025-031' AND seq = 12",
+           "UPDATE events SET seq = 12 WHERE case_ref = 'LSBU-2025-031' AND seq = 13",
+           "UPDATE events SET seq = 13 WHERE case_ref = 'LSBU-2025-031' AND seq = -1")
+    first = findings(db)["findings"][0]
+    assert first["case"] == "LSBU-2025-031" and first["seq"] == 12 and first["kind"] in ("altered", "reordered")
+
+
+def test_a_tampered_projection_is_caught(db):
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE deadline_view SET due = '2030-01-01' WHERE ref = 'LSBU-2026-015'")
+    conn.commit()
+    conn.close()
+    first = findings(db)["findings"][0]
+    assert (first["kind"], first["case"]) == ("projection", "LSBU-2026-015")
+    assert cli(db, "rebuild").exit_code == 0 and findings(db)["ok"]
+
+
+def _rechain(db):
+    """What an insider who knows the algorithm could do: recompute every hash after an edit."""
+    conn = sqlite3.connect(db)
+    heads, chain = {}, GENESIS
+    for row in conn.execute("SELECT id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data "
+                            "FROM events ORDER BY id").fetchall():
+        row_id, ref, seq, kind, name, on, role, actor, at, facts, note, data = row
+        d = digest(content(ref, seq, kind, name, on, role, actor, at, json.loads(facts), note, json.loads(data)))
+        h = link(heads.get(ref, GENESIS), d)
+        chain = link(chain, h)
+        conn.execute("UPDATE events SET digest = ?, prev_hash = ?, hash = ?, chain = ? WHERE id = ?",
+                     (d, heads.get(ref, GENESIS), h, chain, row_id))
+        heads[ref] = h
+    conn.commit()
+    conn.close()
+
+
+def test_an_anchor_catches_a_history_rewritten_with_new_hashes(db):
+    anchor = findings(db)["head"]
+    assert cli(db, "audit", "verify", "--anchor", anchor).exit_code == 0
+    assert cli(db, "case", "note", "LSBU-2026-015", "Later entry").exit_code == 0
+    assert cli(db, "audit", "verify", "--anchor", anchor).exit_code == 0  # the chain grew through the anchor
+    tamper(db, "UPDATE events SET note = 'rewritten' WHERE case_ref = 'LSBU-2025-031' AND seq = 17")
+    _rechain(db)
+    assert findings(db)["ok"]  # the chains alone cannot tell...
+    result = cli(db, "audit", "verify", "--anchor", anchor)
+    assert result.exit_code == 1 and "no longer passes through the anchor" in result.stdout  # ...the anchor can
+
+
+def test_the_history_refuses_updates_other_than_redaction(db):
+    conn = sqlite3.connect(db)
+    for statement in ("UPDATE events SET on_date = '2020-01-01'", "UPDATE events SET redacted = 1",
+                      "DELETE FROM events WHERE seq = 1"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+    conn.close()
+
+
+# --- export, verified without cspr -----------------------------------------------------------------
+
+
+def verify_export(path):
+    data = json.loads(path.read_text())
+    script = path.parent / "verify.py"
+    script.write_text("\n".join(data["verify_with_python"]) + "\n")
+    return subprocess.run([sys.executable, "-I", str(script), str(path)], capture_output=True, text=True,
+                          cwd=path.parent, env={"PATH": os.environ.get("PATH", "")})
+
+
+def test_an_export_is_verified_by_a_plain_python_script(db, tmp_path):
+    out = tmp_path / "export.json"
+    result = cli(db, "audit", "export", "LSBU-2025-031", "--out", str(out))
+    assert result.exit_code == 0 and "Wrote 17 entries of LSBU-2025-031" in result.stdout
+    assert oct(os.stat(out).st_mode & 0o777) == "0o600"
+    checked = verify_export(out)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("verified 17 entries of LSBU-2025-031 head sha256:")
+    again = cli(db, "audit", "export", "LSBU-2025-031", "--out", str(out))
+    assert again.exit_code == 1 and "already exists" in again.output
+    data = json.loads(out.read_text())
+    data["entries"][4]["content"]["on"] = "2025-12-28"
+    out.write_text(json.dumps(data))
+    tampered = verify_export(out)
+    assert tampered.returncode != 0 and "entry 5: content does not match its digest" in tampered.stderr
+
+
+def test_export_of_an_unknown_case_is_one_line(db):
+    result = cli(db, "audit", "export", "LSBU-1999-001")
+    assert result.exit_code == 1 and result.output.startswith("Error: no case 'LSBU-1999-001'")
+
+
+# --- redaction ------------------------------------------------------------------------------------
+
+
+def test_redaction_removes_content_keeps_the_chain_and_records_who(db, tmp_path):
+    result = cli(db, "--actor", "A. Auditor", "case", "redact", "LSBU-2026-007", "--reason", "Information Commissioner decision 2026-41")
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    leftovers = conn.execute("SELECT COUNT(*) FROM events WHERE case_ref = 'LSBU-2026-007' AND kind != 'redacted' "
+                             "AND (facts != '{}' OR note IS NOT NULL)").fetchone()[0]
+    conn.close()
+    assert leftovers == 0
+    assert findings(db)["ok"]
+    view = json.loads(cli(db, "case", "show", "LSBU-2026-007", "--json").stdout)
+    assert view["state"] == "no_lcspr" and view["facts"] == {}
+    last = view["history"][-1]
+    assert (last["kind"], last["actor"], last["data"]["reason"]) == ("redacted", "A. Auditor", "Information Commissioner decision 2026-41")
+    out = tmp_path / "redacted.json"
+    assert cli(db, "audit", "export", "LSBU-2026-007", "--out", str(out)).exit_code == 0
+    assert verify_export(out).returncode == 0
+    assert all(e["content"] is None for e in json.loads(out.read_text())["entries"][:-1])
+    refused = cli(db, "case", "note", "LSBU-2026-007", "one more")
+    assert refused.exit_code == 1 and "was redacted" in refused.output
+    twice = cli(db, "case", "redact", "LSBU-2026-007", "--reason", "again")
+    assert twice.exit_code == 1 and "already redacted" in twice.output
+    assert cli(db, "rebuild").exit_code == 0 and findings(db)["ok"]
+
+
+# --- who did it -------------------------------------------------------------------------------------
+
+
+def test_every_entry_records_the_actor_and_role(db):
+    assert cli(db, "--actor", "Sam Officer", "case", "note", "LSBU-2026-015", "Rang the ICB", "--by", "lsbu").exit_code == 0
+    assert cli(db, "case", "note", "LSBU-2026-015", "Second", env={"CSPR_ACTOR": "Pat Lead"}).exit_code == 0
+    history = json.loads(cli(db, "case", "show", "LSBU-2026-015", "--json").stdout)["history"]
+    assert (history[-2]["actor"], history[-2]["role"]) == ("Sam Officer", "lsbu")
+    assert history[-1]["actor"] == "Pat Lead"
+    text = cli(db, "case", "show", "LSBU-2026-015").stdout
+    assert "[Sam Officer, " in text
+    bad = cli(db, "--actor", " ", "case", "note", "LSBU-2026-015", "x")
+    assert bad.exit_code == 2 and "--actor" in bad.output
+
+
+def test_the_default_actor_is_the_operating_system_user(tmp_path):
+    import getpass
+
+    store = Store(tmp_path / "x.db", create=True)
+    assert Casebook(store).actor == getpass.getuser()
+    store.close()
+
+
+# --- an old database is migrated ----------------------------------------------------------------
+
+
+def test_a_schema_1_database_is_hashed_on_first_use(tmp_path):
+    path = tmp_path / "old.db"
+    assert run_cli("demo", "--db", str(tmp_path / "new.db")).exit_code == 0
+    new = sqlite3.connect(tmp_path / "new.db")
+    rows = new.execute("SELECT case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data "
+                       "FROM events ORDER BY id").fetchall()
+    processes = new.execute("SELECT hash, process_id, version, effective_from, title, source_text, stored_at FROM processes").fetchall()
+    new.close()
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for statement in _statements(MIGRATIONS[0][1]):
+        old.execute(statement)
+    old.execute("INSERT INTO _migrations VALUES (1, 'v1', '2026-01-01')")
+    old.execute("PRAGMA application_id = 1129533522")
+    old.executemany("INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    old.executemany("INSERT INTO processes VALUES (?, ?, ?, ?, ?, ?, ?)", processes)
+    old.commit()
+    old.close()
+    assert cli(path, "rebuild").exit_code == 0  # first use migrates 1 -> latest, then rebuilds
+    store = Store(path)
+    assert store.schema_version == SCHEMA_VERSION
+    store.close()
+    assert findings(path)["ok"]
+    assert findings(path)["head"] == findings(tmp_path / "new.db")["head"]
