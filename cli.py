@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "impact": "cspr_cli.editions:impact_command",
     "graph": "cspr_cli.editions:graph_command",
     "audit": "cspr_cli.audit:audit",
+    "action": "cspr_cli.reports:action",
+    "report": "cspr_cli.reports:report",
+    "export": "cspr_cli.reports:export_command",
 }
 
 

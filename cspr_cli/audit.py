@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import click
 
 from .context import casebook, db_option
-from .output import ISO_DATE, emit_json, emit_lines, json_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
 
 
 @click.group()
@@ -54,7 +53,6 @@ def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
     without cspr (the file says how, with a short Python script)."""
     from engine.audit import export
     from engine.casebook import CaseNotFound
-    from engine.errors import CsprError
 
     with casebook(db_path) as book:
         if not book.store.case_exists(ref):
@@ -64,14 +62,7 @@ def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise CsprError(f"{out} already exists; choose another --out (exports are never overwritten)") from None
-    except OSError as exc:
-        raise CsprError(f"cannot write {out}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_private(out, text)
     click.echo(f"Wrote {len(data['entries'])} entries of {ref} to {out}; head {data['head']}")
 
 

@@ -59,9 +59,10 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
 
 
 class _CaseGroup(click.Group):
-    """The case commands; 'migrate' and 'redact' are loaded from their modules when used."""
+    """The case commands; 'migrate', 'redact' and 'report' are loaded from their modules when used."""
 
-    LAZY = {"migrate": "cspr_cli.editions:case_migrate", "redact": "cspr_cli.audit:case_redact"}
+    LAZY = {"migrate": "cspr_cli.editions:case_migrate", "redact": "cspr_cli.audit:case_redact",
+            "report": "cspr_cli.reports:case_report"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -216,14 +217,22 @@ def case_list(state: str | None, stage: str | None, overdue: bool, only_open: bo
 @click.command()
 @click.option("--within", type=int, metavar="N", help="Only those due within N working days (overdue ones included).")
 @click.option("--overdue", is_flag=True, help="Only overdue deadlines.")
+@click.option("--ics", "ics", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write them to FILE as an iCalendar file for Outlook or Google Calendar (all-day events; "
+                   "importing a newer file updates them).")
 @db_option
 @json_option
-def deadlines(within: int | None, overdue: bool, db_path: Path | None, as_json: bool) -> None:
+def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: Path | None, as_json: bool) -> None:
     """Every open deadline across all cases, soonest first."""
     from .case_text import deadline_lines
 
     with casebook(db_path) as book:
         rows = book.open_deadlines(within=within, overdue=overdue)
+        if ics is not None:
+            from .reports import write_ics
+
+            count = write_ics(book, rows, ics)
+            click.echo(f"Wrote {count} open deadline{'s' if count != 1 else ''} to {ics}", err=True)
         if as_json:
             emit_json(rows)
         else:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -62,3 +65,34 @@ def emit_json(data: Any) -> None:
 
 def emit_lines(lines: list[str]) -> None:
     click.echo("\n".join(lines))
+
+
+def progress(label: str, minimum: int = 200) -> Callable[[Iterable[Any]], Iterable[Any]]:
+    """A wrapper that shows a progress bar on a terminal (for long runs only) and nothing when piped."""
+
+    def wrap(items: Iterable[Any]) -> Iterable[Any]:
+        items = list(items)
+        if len(items) < minimum or not sys.stderr.isatty():
+            return items
+        return _bar(items, label)
+
+    return wrap
+
+
+def _bar(items: list[Any], label: str) -> Iterator[Any]:
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+def write_private(path: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None) -> None:
+    """Write a new file readable by its owner only; refuse to overwrite one."""
+    from engine.errors import CsprError
+
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CsprError(f"{path} already exists; choose another file name (files are never overwritten)") from None
+    except OSError as exc:
+        raise CsprError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding=encoding, newline=newline) as handle:
+        handle.write(text)

@@ -141,6 +141,46 @@ def _verify_case(ref: str, entries: list[dict[str, Any]]) -> list[Finding]:
     return findings
 
 
+def verify(book: Any, anchors: list[str] | tuple[str, ...] = ()) -> Report:
+    """Every chain, every projection against a replay of its case, and SQLite's integrity check."""
+    from .errors import CsprError
+
+    report = Report()
+    report.integrity = "; ".join(r[0] for r in book.store.conn.execute("PRAGMA integrity_check").fetchall())
+    entries = rows(book.store)
+    report.entries = len(entries)
+    report.findings, report.head = verify_chains(entries)
+    chains = {e["chain"] for e in entries}
+    for anchor in anchors:
+        if anchor not in chains:
+            report.findings.append(Finding("anchor", None, None, f"the history no longer passes through the "
+                                           f"anchor {anchor}: it was rewritten since that hash was recorded"))
+    refs = book.store.case_refs()
+    report.cases = len(refs)
+    stored_cases = {r["ref"]: r for r in book.store.query("SELECT * FROM case_view")}
+    stored_deadlines: dict[str, list[dict[str, Any]]] = {}
+    for r in book.store.query("SELECT * FROM deadline_view ORDER BY ref, deadline"):
+        stored_deadlines.setdefault(r["ref"], []).append(r)
+    stored_actions: dict[str, list[dict[str, Any]]] = {}
+    for r in book.store.query("SELECT * FROM action_view ORDER BY ref, action"):
+        stored_actions.setdefault(r["ref"], []).append(r)
+    for ref in refs:
+        try:
+            row, deadline_rows, action_rows = book.projection(book.load(ref))
+        except CsprError as exc:
+            report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
+            continue
+        same = (stored_cases.pop(ref, None) == row
+                and stored_deadlines.pop(ref, []) == sorted(deadline_rows, key=lambda r: r["deadline"])
+                and stored_actions.pop(ref, []) == sorted(action_rows, key=lambda r: r["action"]))
+        if not same:
+            report.findings.append(Finding("projection", ref, None, f"{ref}: the case list, deadline or action table "
+                                           "differs from its events; run 'cspr rebuild'"))
+    for ref in sorted(set(stored_cases) | set(stored_deadlines) | set(stored_actions)):
+        report.findings.append(Finding("projection", ref, None, f"{ref} is listed but has no history; run 'cspr rebuild'"))
+    return report
+
+
 def rows(store: Any) -> list[dict[str, Any]]:
     return store.query(f"SELECT {_ROW} FROM events ORDER BY id")
 

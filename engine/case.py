@@ -13,7 +13,9 @@ definition), ``facts`` (facts recorded or corrected on their own),
 (from here on the case follows another version of its process, in the state
 the migration recorded), and ``redacted`` (the personal content of the
 case's entries was removed; those entries are replayed without re-checking
-the requirements their removed facts once met).
+the requirements their removed facts once met); and ``action_added``,
+``action_done``, ``action_dropped`` for the actions agreed at a stage (the
+action's text is the entry's note, so a redaction removes it too).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from .errors import CsprError, InputError
 from .model import Definition
 from .rules import Evaluator, Verdict
 
-KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated", "redacted")
+KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated", "redacted",
+         "action_added", "action_done", "action_dropped")
 
 
 
@@ -153,6 +156,8 @@ class Case:
         self.entered_on: dt.date | None = None  # when the case reached its current state
         self.opened_on: dt.date | None = None
         self.history: list[Record] = []
+        self.stages_seen: set[str] = set()
+        self.actions: dict[str, dict[str, Any]] = {}
 
     # -- queries -------------------------------------------------------------
 
@@ -241,6 +246,7 @@ class Case:
             self.facts = _merged({}, typed)
             self.opened_on = self.entered_on = record.on
             self.entered_seq = record.seq
+            self.stages_seen.add(self.stage)
         elif record.kind == "facts":
             self.facts = _merged(self.facts, typed)
         elif record.kind == "signoff":
@@ -251,7 +257,27 @@ class Case:
             self._transition(record, typed)
         elif record.kind == "migrated":
             self._migrate(record)
+            self.stages_seen.add(self.stage)
+        elif record.kind.startswith("action_"):
+            self._action(record)
         self.history.append(record)
+
+    def _action(self, record: Record) -> None:
+        data = record.data
+        action_id = str(data.get("action"))
+        if record.kind == "action_added":
+            self.actions[action_id] = {
+                "action": action_id, "stage": data.get("stage"), "text": record.note, "owner": data.get("owner"),
+                "due": data.get("due"), "agreed_by": list(data.get("agreed_by", [])), "added_on": record.on.isoformat(),
+                "status": "open", "closed_on": None, "reason": None,
+            }
+            return
+        action = self.actions.get(action_id)
+        if action is None or action["status"] != "open":
+            raise HistoryInvalid(self.ref, record, [Blocker("state", f"there is no open action {action_id}")])
+        action["status"] = "done" if record.kind == "action_done" else "dropped"
+        action["closed_on"] = record.on.isoformat()
+        action["reason"] = record.note
 
     def _migrate(self, record: Record) -> None:
         from .machine import interpreter
@@ -291,6 +317,7 @@ class Case:
         self.signoffs = {}
         self.entered_seq = record.seq
         self.entered_on = record.on
+        self.stages_seen.add(self.stage)
 
 
 def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class Casebook:
 
     # -- checks shared by every write ----------------------------------------------
 
-    def _check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
+    def check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
         if on > self.today:
             raise InputError(f"{on.isoformat()} is in the future (today is {self.today.isoformat()}); record events once they have happened")
         if case is None:
@@ -125,7 +125,7 @@ class Casebook:
             raise unknown_role(definition, role)
         return role
 
-    def _append(self, case: Case, kind: str, on: dt.date, *, name: str | None = None, role: str | None = None,
+    def append(self, case: Case, kind: str, on: dt.date, *, name: str | None = None, role: str | None = None,
                 facts: Mapping[str, Any] | None = None, note: str | None = None,
                 data: Mapping[str, Any] | None = None) -> Record:
         if note is not None and len(note) > MAX_NOTE:
@@ -143,10 +143,9 @@ class Casebook:
         return record
 
     def _project(self, case: Case) -> None:
-        row, deadline_rows = self.projection(case)
-        self.store.put_projection(row, deadline_rows)
+        self.store.put_projection(*self.projection(case))
 
-    def projection(self, case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def projection(self, case: Case) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
         """The case's rows in the listing tables, as its history says they should be."""
         d = case.definition
         state = d.states[case.state]
@@ -167,7 +166,12 @@ class Casebook:
             }
             for t in timings(case)
         ]
-        return row, deadline_rows
+        action_rows = [
+            {**{k: v for k, v in action.items() if k != "agreed_by"}, "ref": case.ref,
+             "agreed_by": ",".join(action["agreed_by"])}
+            for action in case.actions.values()
+        ]
+        return row, deadline_rows, action_rows
 
     # -- writes ------------------------------------------------------------------------
 
@@ -179,7 +183,7 @@ class Casebook:
             raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
         if definition.reference and not re.fullmatch(definition.reference.pattern, ref):
             raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
-        self._check_date(None, opened_on, "opened")
+        self.check_date(None, opened_on, "opened")
         opening = {definition.opening.date_fact: opened_on, **(facts or {})}
         missing = [f for f in definition.opening.facts if opening.get(f) is None]
         if missing:
@@ -191,7 +195,7 @@ class Casebook:
             self.store.save_process(definition)
             self._definitions[definition.content_hash] = definition
             case = Case(ref, definition)
-            self._append(case, "opened", opened_on, role=self._role(definition, by), facts=opening, note=note,
+            self.append(case, "opened", opened_on, role=self._role(definition, by), facts=opening, note=note,
                          data={"process_id": definition.id, "version": definition.version,
                                "process_hash": definition.content_hash})
         return case
@@ -215,8 +219,8 @@ class Casebook:
             blockers = case.blockers(event_id, by, facts or {})
             if blockers:
                 raise Refused(ref, f"'{event_id}'", blockers)
-            self._check_date(case, on, "transition")
-            self._append(case, "transition", on, name=event_id, role=by, facts=facts, note=note)
+            self.check_date(case, on, "transition")
+            self.append(case, "transition", on, name=event_id, role=by, facts=facts, note=note)
         return case
 
     def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
@@ -233,10 +237,10 @@ class Casebook:
             if role in case.signoffs:
                 raise Refused(ref, f"a sign-off by {role}", [Blocker(
                     "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} (#{case.signoffs[role].seq})")])
-            self._check_date(case, on, "signoff")
+            self.check_date(case, on, "signoff")
             if case.entered_on and on < case.entered_on:
                 raise InputError(f"{on.isoformat()} is before the case reached its current step ({case.entered_on.isoformat()})")
-            self._append(case, "signoff", on, name=role, role=role, note=note)
+            self.append(case, "signoff", on, name=role, role=role, note=note)
         return case
 
     def note(self, ref: str, text: str, on: dt.date | None = None, by: str | None = None) -> Case:
@@ -246,8 +250,8 @@ class Casebook:
         with self.store.write():
             case = self.load(ref)
             by = self._role(case.definition, by)
-            self._check_date(case, on, "note")
-            self._append(case, "note", on, role=by, note=text)
+            self.check_date(case, on, "note")
+            self.append(case, "note", on, role=by, note=text)
         return case
 
     def set_facts(self, ref: str, values: Mapping[str, Any] | None = None,
@@ -263,8 +267,8 @@ class Casebook:
             date_fact = case.definition.opening.date_fact
             if date_fact in facts and facts[date_fact] is None:
                 raise InputError(f"'{date_fact}' opened the case and cannot be cleared; correct it instead")
-            self._check_date(case, on, "facts")
-            self._append(case, "facts", on, role=by, facts=facts, note=note)
+            self.check_date(case, on, "facts")
+            self.append(case, "facts", on, role=by, facts=facts, note=note)
         return case
 
     def impact(self, new: Definition) -> list[Any]:
@@ -303,7 +307,7 @@ class Casebook:
                 raise InputError(f"--map {source}={target}: {old.label} has no state {source!r}")
             if target not in new.states:
                 raise InputError(f"--map {source}={target}: {new.label} has no state {target!r}")
-        self._check_date(case, on, "migrated")
+        self.check_date(case, on, "migrated")
         records = self.store.records(ref)
         failure = None
         try:
@@ -343,44 +347,17 @@ class Casebook:
             case = self.load(ref)
             if case.redacted:
                 raise Refused(ref, "a redaction", [Blocker("state", "the case is already redacted")])
-            self._check_date(case, on, "redacted")
+            self.check_date(case, on, "redacted")
             count = self.store.redact(ref)
-            self._append(self.load(ref), "redacted", on, data={"entries": count, "fields": ["facts", "note"],
+            self.append(self.load(ref), "redacted", on, data={"entries": count, "fields": ["facts", "note"],
                                                               "reason": reason})
         return count
 
     def verify(self, anchors: list[str] | tuple[str, ...] = ()) -> Any:
-        """Re-check every chain, the projections against the events, and SQLite's own integrity."""
-        from .audit import Finding, Report, rows, verify_chains
+        """Re-check every chain, the projections against the events, and SQLite's integrity."""
+        from .audit import verify
 
-        report = Report()
-        report.integrity = "; ".join(r[0] for r in self.store.conn.execute("PRAGMA integrity_check").fetchall())
-        entries = rows(self.store)
-        report.entries = len(entries)
-        report.findings, report.head = verify_chains(entries)
-        chains = {e["chain"] for e in entries}
-        for anchor in anchors:
-            if anchor not in chains:
-                report.findings.append(Finding("anchor", None, None, f"the history no longer passes through the "
-                                               f"anchor {anchor}: it was rewritten since that hash was recorded"))
-        refs = self.store.case_refs()
-        report.cases = len(refs)
-        stored_cases = {r["ref"]: r for r in self.store.query("SELECT * FROM case_view")}
-        stored_deadlines: dict[str, list[dict[str, Any]]] = {}
-        for r in self.store.query("SELECT * FROM deadline_view ORDER BY ref, deadline"):
-            stored_deadlines.setdefault(r["ref"], []).append(r)
-        for ref in refs:
-            try:
-                row, deadline_rows = self.projection(self.load(ref))
-            except CsprError as exc:
-                report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
-                continue
-            if stored_cases.pop(ref, None) != row or stored_deadlines.pop(ref, []) != sorted(deadline_rows, key=lambda r: r["deadline"]):
-                report.findings.append(Finding("projection", ref, None, f"{ref}: the case list or deadline table "
-                                               "differs from its events; run 'cspr rebuild'"))
-        for ref in sorted(set(stored_cases) | set(stored_deadlines)):
-            report.findings.append(Finding("projection", ref, None, f"{ref} is listed but has no history; run 'cspr rebuild'"))
-        return report
+        return verify(self, anchors)
 
     def rebuild(self) -> int:
         """Rebuild the projections from the event history; return the number of cases."""

@@ -81,7 +81,7 @@ class _Checker:
         calendar = self.doc.get("calendar")
         if isinstance(calendar, dict) and "cite" in calendar:
             yield ("calendar", "cite"), calendar["cite"]
-        for section in ("roles", "facts", "criteria", "stages", "states", "events", "deadlines"):
+        for section in ("roles", "facts", "criteria", "stages", "states", "events", "deadlines", "actions"):
             for item_id, item in self.section(section).items():
                 if isinstance(item, dict) and "cite" in item:
                     yield (section, item_id, "cite"), item["cite"]
@@ -97,6 +97,7 @@ class _Checker:
         self.check_states()
         self.check_events()
         self.check_deadlines()
+        self.check_actions()
         self.check_graph()
         self.problems.sort(key=lambda p: (p.line, p.column, p.message))
         return self.problems
@@ -262,6 +263,11 @@ class _Checker:
                 if "event" in anchor and self.ref(path + (direction, "event"), anchor["event"], "events", "event"):
                     if anchor["event"] in _as_list(deadline.get("met_by")):
                         self.add(path + (direction, "event"), f"the deadline starts and is met by the same event {anchor['event']!r}")
+
+    def check_actions(self) -> None:
+        for stage_id, rule in self.section("actions").items():
+            self.ref(("actions", stage_id), stage_id, "stages", "stage")
+            self.refs(("actions", stage_id, "agreed_by"), rule.get("agreed_by"), "roles", "role")
 
     def check_graph(self) -> None:
         states = self.section("states")

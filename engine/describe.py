@@ -92,6 +92,12 @@ def process_lines(definition: Definition) -> list[str]:
         if x.cite.note:
             lines.append(f"   note: {x.cite.note}")
 
+    if d.actions:
+        lines += ["", "Agreed actions", "--------------"]
+        for rule in d.actions.values():
+            lines.append(f"{d.stages[rule.stage].title}: each action agreed by {role_names(d, rule.agreed_by)}")
+            lines.append(f"   source: {cite_words(d, rule.cite)}")
+
     lines += ["", "Criteria", "--------"]
     for c in d.criteria.values():
         lines.append(f"{c.id}: {c.title}")

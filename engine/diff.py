@@ -27,15 +27,15 @@ from .loader import rule_from
 from .model import All, Any_, Citation, Definition
 from .rules import describe as rule_words
 
-SECTIONS = ("sources", "roles", "facts", "criteria", "stages", "states", "events", "deadlines")
+SECTIONS = ("sources", "roles", "facts", "criteria", "stages", "states", "events", "deadlines", "actions")
 HEADINGS = {
     "process": "Process", "calendar": "Calendar", "sources": "Sources", "roles": "Roles", "facts": "Facts",
     "criteria": "Criteria", "stages": "Stages", "states": "States", "events": "Events (transitions)",
-    "deadlines": "Deadlines",
+    "deadlines": "Deadlines", "actions": "Agreed actions",
 }
 _NOUN = {
     "sources": "Source", "roles": "Role", "facts": "Fact", "criteria": "Criterion", "stages": "Stage",
-    "states": "State", "events": "Event", "deadlines": "Deadline",
+    "states": "State", "events": "Event", "deadlines": "Deadline", "actions": "Actions of stage",
 }
 _TITLE_KEY = {"sources": "title", "roles": "name", "facts": "label"}
 
@@ -207,7 +207,7 @@ class _Differ:
                      f"{shared} places it was named" + (f", and named in {total - shared} more" if total > shared else ""))
 
     def section(self, section: str) -> None:
-        before, after = self.a[section], self.b[section]
+        before, after = self.a.get(section, {}), self.b.get(section, {})
         noun = _NOUN[section]
         for ident in before:
             if ident not in after and not (section == "roles" and ident in self.role_map):
@@ -221,12 +221,18 @@ class _Differ:
             if ident in after and before[ident] != after[ident]:
                 self.item(section, ident, before[ident], after[ident])
 
+    def _item_name(self, section: str, ident: str) -> str:
+        if section == "actions":
+            return f"Actions of stage {self._name('stages', ident)}"
+        return f"{_NOUN[section]} {self._name(section, ident)}"
+
     def _label(self, section: str, item: dict[str, Any], ident: str) -> str:
+        if section == "actions":
+            return f"{self._name('stages', ident)} ({ident})"
         return f"'{item.get(_TITLE_KEY.get(section, 'title'), ident)}' ({ident})"
 
     def item(self, section: str, ident: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        noun = _NOUN[section]
-        name = f"{noun} {self._name(section, ident)}"
+        name = self._item_name(section, ident)
         keys = list(dict.fromkeys([*before, *after]))
         if section == "deadlines" and any(before.get(k) != after.get(k) for k in ("period", "after", "before")):
             self.add(section, ident, "changed", "due", {k: before.get(k) for k in ("period", "after", "before")},
@@ -252,8 +258,9 @@ class _Differ:
             return self.rule_words(ident, name, old, new)
         if key == "requires":
             return self.requirement_words(name, old, new)
-        if key in ("by", "owner"):
-            return f"{name}: {'who records it' if key == 'by' else 'owner'}: {_members(old or [], new or [], self.role)}"
+        if key in ("by", "owner", "agreed_by"):
+            what = {"by": "who records it", "owner": "owner", "agreed_by": "agreed by"}[key]
+            return f"{name}: {what}: {_members(old or [], new or [], self.role)}"
         if key == "from":
             return f"{name}: possible from: {_members(old or [], new or [], lambda s: self._name('states', s))}"
         if key == "to":

@@ -18,6 +18,7 @@ from typing import Any
 from .checks import check_references
 from .errors import DefinitionError, Problem
 from .model import (
+    ActionRule,
     All,
     Anchor,
     Any_,
@@ -183,6 +184,10 @@ def build(doc: dict[str, Any], file: str = "", source_text: str = "") -> Definit
             for k, v in doc["events"].items()
         }),
         deadlines=_frozen(deadlines),
+        actions=_frozen({
+            k: ActionRule(k, _ids(v["agreed_by"]), _cite(v["cite"]), v.get("description"))  # type: ignore[arg-type]
+            for k, v in (doc.get("actions") or {}).items()
+        }),
         file=file,
         source_text=source_text,
     )

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Union
 
 FactType = Literal["boolean", "integer", "date", "text", "enum", "list"]
@@ -231,6 +232,18 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class ActionRule:
+    """Actions that arise at one stage, and the roles who must all agree each one."""
+
+    stage: str
+    agreed_by: tuple[str, ...]
+    cite: Citation
+    description: str | None = None
+
+    KEYS: ClassVar[tuple[str, ...]] = ("agreed_by", "description", "cite")
+
+
+@dataclass(frozen=True)
 class Opening:
     date_fact: str
     facts: tuple[str, ...] = ()
@@ -268,6 +281,7 @@ class Definition:
     supersedes: str | None = None
     description: str | None = None
     reference: ReferenceFormat | None = None
+    actions: Mapping[str, ActionRule] = field(default_factory=dict)
     language_version: int = 1
     file: str = field(default="", compare=False)
     source_text: str = field(default="", compare=False, repr=False)
@@ -275,7 +289,7 @@ class Definition:
     KEYS: ClassVar[tuple[str, ...]] = (
         "language_version", "id", "title", "version", "edition", "effective_from", "supersedes",
         "description", "reference", "opening", "sources", "calendar", "roles", "facts", "criteria",
-        "stages", "states", "events", "deadlines",
+        "stages", "states", "events", "deadlines", "actions",
     )
 
     def __hash__(self) -> int:
@@ -404,4 +418,9 @@ def canonical(d: Definition) -> dict[str, Any]:
             })
             for x in d.deadlines.values()
         },
+        "actions": {
+            a.stage: _drop_none({"agreed_by": sorted(a.agreed_by), "description": a.description,
+                                 "cite": citation_dict(a.cite)})
+            for a in d.actions.values()
+        } or None,
     })

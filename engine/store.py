@@ -140,6 +140,23 @@ MIGRATIONS: list[Migration] = [
     """),
     ("hash the existing history into chains", _add_hash_chains),
     ("allow only redactions to change an entry", _APPEND_ONLY),
+    ("add the agreed-actions projection", """
+        CREATE TABLE action_view (
+            ref TEXT NOT NULL,
+            action TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            text TEXT,
+            owner TEXT NOT NULL,
+            due TEXT NOT NULL,
+            status TEXT NOT NULL,
+            added_on TEXT NOT NULL,
+            closed_on TEXT,
+            reason TEXT,
+            agreed_by TEXT NOT NULL,
+            PRIMARY KEY (ref, action)
+        );
+        CREATE INDEX action_view_status_due ON action_view (status, due);
+    """),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -337,16 +354,20 @@ class Store:
 
     # -- projections -------------------------------------------------------------
 
-    def put_projection(self, case_row: dict[str, Any], deadline_rows: list[dict[str, Any]]) -> None:
+    def put_projection(self, case_row: dict[str, Any], deadline_rows: list[dict[str, Any]],
+                       action_rows: list[dict[str, Any]]) -> None:
         ref = case_row["ref"]
         self.db["case_view"].upsert(case_row, pk="ref")
         self.conn.execute("DELETE FROM deadline_view WHERE ref = ?", (ref,))
         if deadline_rows:
             self.db["deadline_view"].insert_all(deadline_rows)
+        self.conn.execute("DELETE FROM action_view WHERE ref = ?", (ref,))
+        if action_rows:
+            self.db["action_view"].insert_all(action_rows)
 
     def clear_projections(self) -> None:
-        self.conn.execute("DELETE FROM case_view")
-        self.conn.execute("DELETE FROM deadline_view")
+        for table in ("case_view", "deadline_view", "action_view"):
+            self.conn.execute(f"DELETE FROM {table}")
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params))

@@ -110,6 +110,7 @@ SCHEMA_TO_MODEL = {
     "#/$defs/period": model.Period,
     "#/$defs/anchor": model.Anchor,
     "#/$defs/deadline": model.Deadline,
+    "#/$defs/action_rule": model.ActionRule,
     "#/properties/opening": model.Opening,
     "#/properties/reference": model.ReferenceFormat,
 }
@@ -148,7 +149,7 @@ def test_every_key_written_reaches_the_model():
             return kept == [written]
         return written == kept
 
-    for section in ("roles", "facts", "criteria", "stages", "states", "events", "deadlines", "sources"):
+    for section in ("roles", "facts", "criteria", "stages", "states", "events", "deadlines", "sources", "actions"):
         for item_id, item in parsed.data[section].items():
             for key, value in item.items():
                 if key == "cite":

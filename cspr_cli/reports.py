@@ -1,0 +1,267 @@
+"""Commands for reports: cspr action, cspr report, cspr export, cspr case report, and the calendar file."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .context import casebook, db_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option, progress, write_private
+
+_out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                           help="Write to FILE (created readable by its owner only). Default: standard output.")
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+@click.group()
+def action() -> None:
+    """The actions agreed after a rapid review or a local review: add, done, drop, list."""
+
+
+@action.command("add")
+@click.argument("ref")
+@click.argument("text")
+@click.option("--stage", required=True, help="The stage whose partners agreed it (see 'cspr process show').")
+@click.option("--owner", required=True, metavar="ROLE", help="The owning agency (a role of the process).")
+@click.option("--due", required=True, type=ISO_DATE, help="When it is due.")
+@click.option("--agreed-by", "agreed_by", multiple=True, metavar="ROLE",
+              help="A role that agreed it (repeat for each; the process says whose agreement is needed).")
+@click.option("--on", "on", type=ISO_DATE, help="The date it was agreed (default: today).")
+@db_option
+@json_option
+def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed_by: tuple[str, ...],
+               on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+    """Add an agreed action TEXT to case REF. Keep names of children and family out of it."""
+    from engine import actions
+
+    with casebook(db_path) as book:
+        action_id = actions.add(book, ref, stage, text, owner, due, agreed_by, on=on)
+        rows = actions.listing(book, ref=ref, status="all")
+    row = next(r for r in rows if r["action"] == action_id)
+    if as_json:
+        emit_json(row)
+    else:
+        click.echo(f"{ref}: action {action_id} added, owned by {owner}, due {due.isoformat()}")
+
+
+def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.date | None,
+           db_path: Path | None, as_json: bool) -> None:
+    from engine import actions
+
+    with casebook(db_path) as book:
+        actions.close(book, ref, action_id, outcome, reason=reason, on=on)
+        row = next(r for r in actions.listing(book, ref=ref, status="all") if r["action"] == action_id)
+    if as_json:
+        emit_json(row)
+    else:
+        click.echo(f"{ref}: action {action_id} {outcome} on {row['closed_on']}")
+
+
+@action.command("done")
+@click.argument("ref")
+@click.argument("action_id", metavar="ACTION")
+@click.option("--note", "reason", help="How it was done.")
+@click.option("--on", "on", type=ISO_DATE, help="The date it was done (default: today).")
+@db_option
+@json_option
+def action_done(ref: str, action_id: str, reason: str | None, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+    """Mark action ACTION (e.g. A1) of case REF done."""
+    _close("done", ref, action_id, reason, on, db_path, as_json)
+
+
+@action.command("drop")
+@click.argument("ref")
+@click.argument("action_id", metavar="ACTION")
+@click.option("--reason", required=True, help="Why it is no longer to be done.")
+@click.option("--on", "on", type=ISO_DATE, help="The date it was dropped (default: today).")
+@db_option
+@json_option
+def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+    """Drop action ACTION of case REF, with the reason."""
+    _close("dropped", ref, action_id, reason, on, db_path, as_json)
+
+
+@action.command("list")
+@click.option("--overdue", is_flag=True, help="Only open actions past their due date.")
+@click.option("--case", "ref", metavar="REF", help="Only this case's actions.")
+@click.option("--owner", metavar="ROLE", help="Only this owner's actions.")
+@click.option("--status", type=click.Choice(["open", "done", "dropped", "all"]), default="open", show_default=True)
+@db_option
+@json_option
+def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, db_path: Path | None, as_json: bool) -> None:
+    """Agreed actions across cases, soonest due first."""
+    from engine import actions
+
+    from .case_text import table
+
+    with casebook(db_path) as book:
+        rows = actions.listing(book, overdue=overdue, ref=ref, owner=owner, status=status)
+        today = book.today
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo(f"No actions (today {today.isoformat()}).")
+        return
+    body = [[r["due"], "OVERDUE" if r["overdue"] else r["status"], r["ref"], r["action"], r["owner"],
+             (r["text"] or "(redacted)")[:60]] for r in rows]
+    emit_lines(table(body, ["DUE", "STATUS", "REF", "ID", "OWNER", "ACTION"])
+               + [f"{len(rows)} action{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"])
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+@click.group()
+def report() -> None:
+    """Reports for the partnership, senior officers and the Panel."""
+
+
+@report.command("timeliness")
+@click.option("--from", "start", type=ISO_DATE, help="Only deadlines due on or after this date.")
+@click.option("--to", "end", type=ISO_DATE, help="Only deadlines due on or before this date.")
+@click.option("--by", "by", type=click.Choice(["month", "quarter", "year"]), help="Count by period of the due date.")
+@db_option
+@json_option
+def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None, db_path: Path | None,
+                      as_json: bool) -> None:
+    """For each deadline of the process: met on time, met late (median and worst
+    working days late), still open, and overdue."""
+    from engine.reports import timeliness
+
+    from .case_text import table
+
+    with casebook(db_path) as book:
+        data = timeliness(book, start, end, by, progress=progress("Counting deadlines"))
+    if as_json:
+        emit_json(data)
+        return
+    if data["from"] or data["to"]:
+        span = f"deadlines due {data['from'] or 'any time'} to {data['to'] or 'any time'}"
+    else:
+        span = "all deadlines"
+    body = [[r["period"], r["title"], str(r["due"]), str(r["met_on_time"]), str(r["met_late"]),
+             "" if r["median_working_days_late"] is None else f"{r['median_working_days_late']:g}",
+             "" if r["worst_working_days_late"] is None else str(r["worst_working_days_late"]),
+             str(r["open"]), str(r["overdue"]),
+             "" if r["on_time_percent"] is None else f"{r['on_time_percent']:g}%"] for r in data["rows"]]
+    emit_lines([f"Timeliness of {span} (today {data['today'].isoformat()}; late counted in working days)", ""]
+               + table(body, ["PERIOD", "DEADLINE", "DUE", "ON TIME", "LATE", "MEDIAN LATE", "WORST LATE", "OPEN",
+                              "OVERDUE", "ON TIME %"]))
+
+
+@report.command("overview")
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write a self-contained HTML report (printable on A4).")
+@db_option
+@json_option
+def report_overview(html: Path | None, db_path: Path | None, as_json: bool) -> None:
+    """Every open case: what is overdue, what is due this week, who it waits on."""
+    from engine import actions
+    from engine.htmlreport import overview_report
+    from engine.reports import overview
+
+    with casebook(db_path) as book:
+        data = overview(book, progress=progress("Reading open cases"))
+        open_actions = actions.listing(book, status="open")
+    if html is not None:
+        write_private(html, overview_report(data, open_actions, dt.datetime.now(dt.timezone.utc)))
+        click.echo(f"Wrote the overview of {len(data['cases'])} open cases to {html}")
+    elif as_json:
+        emit_json({**data, "overdue_actions": [a for a in open_actions if a["overdue"]]})
+    else:
+        lines = [f"{len(data['cases'])} open cases on {data['today'].isoformat()}"]
+        for c in data["cases"]:
+            flags = []
+            if c["overdue"]:
+                flags.append(f"{len(c['overdue'])} overdue")
+            if c["due_this_week"]:
+                flags.append(f"{len(c['due_this_week'])} due this week")
+            lines.append(f"  {c['ref']}: {c['state_title']}" + (f" [{', '.join(flags)}]" if flags else ""))
+            for who, what in c["waiting_on"].items():
+                lines.append(f"    waiting on {who}: {'; '.join(what)}")
+        emit_lines(lines)
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (",".join(map(str, v)) if isinstance(v, list) else
+                                 ("" if v is None else (int(v) if isinstance(v, bool) else v))) for k, v in row.items()})
+    return "\ufeff" + buffer.getvalue()  # the byte-order mark tells Excel the file is UTF-8
+
+
+@click.command("export")
+@click.argument("what", type=click.Choice(["cases", "deadlines", "actions"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="csv opens in Excel (UTF-8 with BOM, ISO dates); json is for tools.")
+@_out_option
+@db_option
+def export_command(what: str, fmt: str, out: Path | None, db_path: Path | None) -> None:
+    """Every case, deadline or action as a table, for a spreadsheet or another tool."""
+    from engine.reports import table
+
+    with casebook(db_path) as book:
+        rows = table(book, what)
+    text = _csv(rows) if fmt == "csv" else json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_private(out, text, encoding="utf-8", newline="")
+        click.echo(f"Wrote {len(rows)} {what} to {out}", err=True)
+
+
+def write_ics(book: Any, rows: list[dict[str, Any]], path: Path) -> int:
+    """The open deadlines in ``rows`` (from Casebook.open_deadlines) as an iCalendar file."""
+    from engine.ical import calendar
+
+    cases = {r["ref"]: r for r in book.store.query("SELECT ref, last_seq, process_hash FROM case_view")}
+    items = []
+    for row in rows:
+        roles = book.definition(cases[row["ref"]]["process_hash"]).roles
+        items.append({
+            "ref": row["ref"], "deadline": row["deadline"], "title": row["title"],
+            "due": dt.date.fromisoformat(row["due"]),
+            "owner": ", ".join(roles[r].name if r in roles else r for r in row["owner"]),
+            "state_title": row["state_title"], "sequence": cases[row["ref"]]["last_seq"],
+        })
+    write_private(path, calendar(items, dt.datetime.now(dt.timezone.utc)), newline="")
+    return len(items)
+
+
+# --- one case as a report ---------------------------------------------------------------------------
+
+
+@click.command("report")
+@click.argument("ref")
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="FILE",
+              help="The HTML file to write (self-contained, printable on A4).")
+@db_option
+def case_report(ref: str, html: Path, db_path: Path | None) -> None:
+    """Case REF as one self-contained HTML file: stage, facts, criteria, a timeline
+    of events against deadlines, the process diagram with the case's state, actions,
+    and the history with its hashes."""
+    from engine import actions
+    from engine.audit import rows as audit_rows
+    from engine.htmlreport import case_report as render
+
+    with casebook(db_path) as book:
+        view = book.show(ref)
+        case_actions = actions.listing(book, ref=ref, status="all")
+        entries = [e for e in audit_rows(book.store) if e["case_ref"] == ref]
+    write_private(html, render(view, case_actions, entries, dt.datetime.now(dt.timezone.utc)))
+    click.echo(f"Wrote the report of {ref} to {html}")

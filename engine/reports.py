@@ -1,0 +1,158 @@
+"""Figures for reports and oversight: timeliness, the open caseload, table exports.
+
+Everything here reads the projections (fast over thousands of cases) and the
+process definitions stored with the cases, never a hard-coded list: the
+deadlines reported are those the processes define.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .deadlines import calendar_for
+
+Progress = Callable[[Iterable[Any]], Iterable[Any]]
+
+
+def _no_progress(items: Iterable[Any]) -> Iterable[Any]:
+    return items
+
+
+def period_of(day: dt.date, by: str | None) -> str:
+    if by == "month":
+        return f"{day.year}-{day.month:02d}"
+    if by == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if by == "year":
+        return str(day.year)
+    return "all"
+
+
+def latest_definitions(book: Any) -> dict[str, Any]:
+    """The newest stored version of each process (by effective date), for titles and the list of deadlines."""
+    newest: dict[str, Any] = {}
+    for row in book.store.processes():
+        definition = book.definition(row["hash"])
+        current = newest.get(definition.id)
+        if current is None or definition.effective_from >= current.effective_from:
+            newest[definition.id] = definition
+    return newest
+
+
+def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = None, by: str | None = None,
+               progress: Progress = _no_progress) -> dict[str, Any]:
+    """For each deadline of each process: how many were met on time, late (median and worst working
+    days late), are still open, or are overdue; deadlines counted in the period their due date falls in."""
+    if start and end and end < start:
+        from .errors import InputError
+
+        raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    today = book.today
+    where, params = ["d.applicable = 1", "d.due IS NOT NULL"], {}
+    if start:
+        where.append("d.due >= :start")
+        params["start"] = start.isoformat()
+    if end:
+        where.append("d.due <= :end")
+        params["end"] = end.isoformat()
+    rows = book.store.query(
+        "SELECT d.ref, d.deadline, d.due, d.met_on, c.process_id, c.process_hash FROM deadline_view d "
+        f"JOIN case_view c ON c.ref = d.ref WHERE {' AND '.join(where)} ORDER BY d.due", params)
+    definitions = latest_definitions(book)
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def group(process_id: str, deadline: str, period: str) -> dict[str, Any]:
+        key = (period, process_id, deadline)
+        if key not in groups:
+            definition = definitions.get(process_id)
+            known = definition.deadlines.get(deadline) if definition else None
+            groups[key] = {"period": period, "process": process_id, "deadline": deadline,
+                           "title": known.title if known else deadline, "due": 0, "met_on_time": 0, "met_late": 0,
+                           "late_days": [], "open": 0, "overdue": 0}
+        return groups[key]
+
+    for process_id, definition in definitions.items():  # every deadline appears, even with nothing due
+        if by is None:
+            for deadline in definition.deadlines:
+                group(process_id, deadline, "all")
+    for row in progress(rows):
+        due = dt.date.fromisoformat(row["due"])
+        g = group(row["process_id"], row["deadline"], period_of(due, by))
+        g["due"] += 1
+        if row["met_on"]:
+            met = dt.date.fromisoformat(row["met_on"])
+            if met <= due:
+                g["met_on_time"] += 1
+            else:
+                g["met_late"] += 1
+                calendar = calendar_for(book.definition(row["process_hash"]))
+                g["late_days"].append(max(1, calendar.working_days_between(due, met)))
+        elif due < today:
+            g["overdue"] += 1
+        else:
+            g["open"] += 1
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        late = g.pop("late_days")
+        met = g["met_on_time"] + g["met_late"]
+        g["median_working_days_late"] = statistics.median(late) if late else None
+        g["worst_working_days_late"] = max(late) if late else None
+        g["on_time_percent"] = round(100 * g["met_on_time"] / met, 1) if met else None
+        out.append(g)
+    return {"from": start, "to": end, "by": by or "all", "today": today, "rows": out}
+
+
+def overview(book: Any, week: int = 5, progress: Progress = _no_progress) -> dict[str, Any]:
+    """Every open case: what is overdue, what is due within ``week`` working days, and who it waits on."""
+    from .deadlines import statuses
+
+    cases = []
+    refs = [r["ref"] for r in book.store.query("SELECT ref FROM case_view WHERE final = 0 ORDER BY ref")]
+    for ref in progress(refs):
+        case = book.load(ref)
+        d = case.definition
+        calendar = calendar_for(d)
+        horizon = calendar.add_working_days(book.today, week)
+        deadlines = [s for s in statuses(case, book.today) if s.status in ("overdue", "due_soon", "upcoming")]
+        waiting: dict[str, list[str]] = {}
+        for step in case.next_steps():
+            for role in (r for r in d.events[step.event].requires.signoff if r not in case.signoffs):
+                waiting.setdefault(d.roles[role].name, []).append(f"sign-off at '{d.states[case.state].title}'")
+        for s in deadlines:
+            if s.status == "overdue":
+                for role in s.timing.owner:
+                    waiting.setdefault(d.roles[role].name, []).append(f"'{s.timing.title}' (overdue)")
+        cases.append({
+            "ref": ref, "state": case.state, "state_title": d.states[case.state].title,
+            "stage_title": d.stages[case.stage].title, "version": d.version,
+            "overdue": [s.as_dict() for s in deadlines if s.status == "overdue"],
+            "due_this_week": [s.as_dict() for s in deadlines if s.status != "overdue" and s.timing.due and s.timing.due <= horizon],
+            "waiting_on": {who: sorted(set(what)) for who, what in sorted(waiting.items())},
+            "next_steps": [s.as_dict() for s in case.next_steps()],
+        })
+    return {"today": book.today, "week_working_days": week, "cases": cases}
+
+
+def table(book: Any, name: str) -> list[dict[str, Any]]:
+    """Rows for a spreadsheet: cases, deadlines or actions (dates as YYYY-MM-DD)."""
+    if name == "cases":
+        return book.list_cases()
+    if name == "deadlines":
+        return book.store.query(
+            "SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, "
+            "CASE WHEN d.met_on IS NOT NULL THEN (CASE WHEN d.met_on <= d.due THEN 'met' ELSE 'met_late' END) "
+            "WHEN d.applicable = 0 THEN 'not_applicable' WHEN d.due IS NULL THEN 'not_started' "
+            "WHEN d.due < :today THEN 'overdue' "
+            "WHEN d.due = :today OR (d.warn_from IS NOT NULL AND d.warn_from <= :today) THEN 'due_soon' "
+            "ELSE 'upcoming' END AS status, c.state, c.version "
+            "FROM deadline_view d JOIN case_view c ON c.ref = d.ref ORDER BY d.ref, d.due",
+            {"today": book.today.isoformat()})
+    if name == "actions":
+        from .actions import listing
+
+        return listing(book, status="all")
+    raise ValueError(name)

@@ -1,0 +1,81 @@
+"""The HTML reports: self-contained, and opened in headless Chromium without console errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import run_cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0"]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    db = folder / "demo.db"
+    assert run_cli("demo", "--db", str(db)).exit_code == 0
+    cli = lambda *a: run_cli("--db", str(db), "--today", "2026-06-10", *a)  # noqa: E731
+    assert cli("action", "add", "LSBU-2025-031", "Review the <handover> protocol & escalation", "--stage", "rapid_review",
+               "--owner", "icb", "--due", "2026-03-31", "--on", "2026-02-02", "--agreed-by", "icb",
+               "--agreed-by", "children_social_care", "--agreed-by", "constabulary").exit_code == 0
+    case = folder / "case.html"
+    overview = folder / "overview.html"
+    result = cli("case", "report", "LSBU-2025-031", "--html", str(case))
+    assert result.exit_code == 0, result.output
+    assert cli("report", "overview", "--html", str(overview)).exit_code == 0
+    return {"case": case, "overview": overview, "folder": folder}
+
+
+@pytest.mark.parametrize("name", ["case", "overview"])
+def test_reports_are_self_contained(reports, name):
+    html = reports[name].read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
+    assert re.findall(r"url\(([^)]*)\)", html) == [u for u in re.findall(r"url\(([^)]*)\)", html) if u.startswith("#")]
+    assert "@page { size: A4" in html
+    assert oct(reports[name].stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_case_report_has_every_part(reports):
+    html = reports["case"].read_text()
+    for words in ("Case LSBU-2025-031", "Deadlines", "Timeline", "Where the case stands in the process", "CURRENT",
+                  "Next steps", "Facts", "Criteria", "Agreed actions", "History", "sha256:",
+                  "Review the &lt;handover&gt; protocol &amp; escalation", "Rapid review sent to the National Panel"):
+        assert words in html, words
+    assert html.count("<svg") == 2
+
+
+def test_the_overview_says_what_is_overdue_and_who_it_waits_on(reports):
+    html = reports["overview"].read_text()
+    assert "LSBU-2026-015" in html and "Serious incident notification to the National Panel" in html
+    assert "Waiting on" in html and "Lancashire Constabulary" in html
+    assert "Overdue actions" in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed here; .ci/run installs Debian's chromium package when it can")
+@pytest.mark.parametrize("name", ["case", "overview"])
+def test_reports_open_in_headless_chromium_without_console_errors(reports, name, tmp_path):
+    page = reports[name]
+    png = tmp_path / f"{name}.png"
+    shot = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
+                           "--window-size=900,1400", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert png.exists() and png.stat().st_size > 10_000, shot.stderr[-2000:]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    console = [line for line in shot.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], console
+    pdf = tmp_path / f"{name}.pdf"
+    printed = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--print-to-pdf={pdf}",
+                              "--no-pdf-header-footer", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert pdf.exists(), printed.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    assert boxes and all(abs(float(w) - 595.92) < 2 and abs(float(h) - 842.88) < 2 for w, h in boxes), boxes[:3]
