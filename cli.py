@@ -38,6 +38,26 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# One line of help per command, so `cspr --help` lists them without importing them
+# (tests/test_cli_definitions.py checks these equal each command's own first line).
+SHORT_HELP: dict[str, str] = {
+    "action": "The actions agreed after a rapid review or a local review: add, done, drop, list.",
+    "audit": "Check that the history is intact, and export a case's history for others to check.",
+    "calendar": "Working-day arithmetic (weekends and bank holidays skipped; the start day is day 0).",
+    "case": "Open cases, record what happens, and see where each stands.",
+    "deadlines": "Every open deadline across all cases, soonest first.",
+    "demo": "Run a few Pan Lancashire cases end to end, on dates that cross bank holidays, and show what an LSBU officer would see: each step, a refused step and why, where each case stands, what is due and what is overdue.",
+    "diff": "What changed between two versions of a process, in the process's words.",
+    "export": "Every case, deadline or action as a table, for a spreadsheet or another tool.",
+    "graph": "The process as a diagram: states grouped by stage, transitions labelled with event and role, deadlines noted.",
+    "impact": "What a new version would change for every open case of its process: state, each deadline's due date, next steps. Nothing is written.",
+    "process": "Read a process definition.",
+    "rebuild": "Rebuild the case list and deadline tables from the event history.",
+    "report": "Reports for the partnership, senior officers and the Panel.",
+    "validate": "Check process definitions (default: every file in processes/).",
+}
+
+
 class CsprGroup(click.Group):
     """A group whose subcommands are imported lazily and whose errors are one line."""
 
@@ -47,6 +67,14 @@ class CsprGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands from SHORT_HELP, without importing them."""
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, _shorten(text, limit)) for name, text in rows])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
@@ -60,6 +88,12 @@ class CsprGroup(click.Group):
         status = run_safely(lambda: super(CsprGroup, self).main(
             args, prog_name or "cspr", complete_var, standalone_mode=False, **extra))
         sys.exit(status)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 10)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
 
 
 def _one_line(text: str) -> str:

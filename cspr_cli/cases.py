@@ -244,8 +244,10 @@ def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: Path
 @json_option
 def rebuild(db_path: Path | None, as_json: bool) -> None:
     """Rebuild the case list and deadline tables from the event history."""
+    from .output import progress
+
     with casebook(db_path) as book:
-        count = book.rebuild()
+        count = book.rebuild(progress=progress("Replaying cases"))
     if as_json:
         emit_json({"cases": count, "today": today()})
     else:

@@ -14,13 +14,22 @@ DEFAULT_DEMO_DB = "cspr-demo.db"
 @click.command()
 @click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
               help=f"A new database file for the demo cases (default: ./{DEFAULT_DEMO_DB}).")
-def demo(db_path: Path | None) -> None:
+@click.option("--cases", "count", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+              help="Instead, generate N synthetic cases (random facts, routes and dates over five years).")
+@click.option("--seed", type=int, default=2026, show_default=True, help="With --cases: the same seed gives the same cases.")
+@click.option("--process", "process_id", default="cspr_pan_lancashire", show_default=True, metavar="ID",
+              help="With --cases: the installed process whose versions the cases follow.")
+def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) -> None:
     """Run a few Pan Lancashire cases end to end, on dates that cross bank holidays,
     and show what an LSBU officer would see: each step, a refused step and why,
     where each case stands, what is due and what is overdue.
 
-    The demo never touches an existing database: give it a new file.
+    With --cases N, generate N synthetic cases through the same checks instead
+    (for trying the commands at scale, and for the benchmarks). The demo never
+    touches an existing database: give it a new file.
     """
+    if count is not None:
+        return _synthetic(db_path, count, seed, process_id)
     from engine.casebook import Casebook
     from engine.errors import CsprError
     from engine.resources import scenario_path
@@ -69,3 +78,39 @@ def demo(db_path: Path | None) -> None:
         click.echo(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show LSBU-2026-015")
     finally:
         store.close()
+
+
+def _synthetic(db_path: Path | None, count: int, seed: int, process_id: str) -> None:
+    import time
+
+    from engine.bulk import BulkCasebook
+    from engine.catalog import shipped
+    from engine.errors import CsprError
+    from engine.store import Store
+    from engine.synthetic import generate
+
+    from .context import today
+    from .output import progress
+
+    ctx = click.get_current_context()
+    path = Path(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
+    if path.exists():
+        raise CsprError(f"{path} already exists; the demo only writes to a new database file (delete it or choose another --db)")
+    definitions = [d for d in shipped() if d.id == process_id]
+    if not definitions:
+        raise CsprError(f"no installed process {process_id!r}")
+    store = Store(path, create=True)
+    try:
+        book = BulkCasebook(store, today=today(), actor="synthetic")
+        started = time.perf_counter()
+        entries = generate(book, definitions, count, seed, progress=progress("Generating cases", minimum=1))
+        seconds = time.perf_counter() - started
+        states = store.query("SELECT final, COUNT(*) AS n FROM case_view GROUP BY final")
+        open_cases = sum(r["n"] for r in states if not r["final"])
+        overdue = store.query("SELECT COUNT(DISTINCT ref) AS n FROM deadline_view WHERE open = 1 AND due < ?",
+                              (book.today.isoformat(),))[0]["n"]
+    finally:
+        store.close()
+    click.echo(f"Generated {count:,} synthetic cases ({entries:,} entries) in {path} in {seconds:.1f} s "
+               f"({entries / seconds:,.0f} entries/s, every one checked by the engine).")
+    click.echo(f"{open_cases:,} are open, {overdue:,} with an overdue deadline, as on {book.today.isoformat()}.")

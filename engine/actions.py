@@ -27,7 +27,7 @@ def add(book: Any, ref: str, stage: str, text: str, owner: str, due: dt.date,
         raise InputError("say what the action is (its text is empty)")
     if len(text) > MAX_TEXT:
         raise InputError(f"the action is {len(text)} characters; at most {MAX_TEXT} are allowed")
-    with book.store.write():
+    with book.transaction():
         case = book.load(ref)
         d = case.definition
         if stage not in d.actions:
@@ -61,7 +61,7 @@ def close(book: Any, ref: str, action_id: str, outcome: str, reason: str | None 
     on = on or book.today
     if outcome == "dropped" and not (reason or "").strip():
         raise InputError("say why the action is dropped with --reason")
-    with book.store.write():
+    with book.transaction():
         case = book.load(ref)
         action = case.actions.get(action_id)
         if action is None:

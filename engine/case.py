@@ -149,6 +149,7 @@ class Case:
         self.interpreter = interpreter(definition)
         self._definitions = definitions  # content hash -> definition, for migrated records
         self.trusting = False  # while replaying a redacted entry: its requirements were checked when recorded
+        self.token: Any = None  # set while the case is attached to its machine
         self.state = definition.initial_state.id
         self.facts: dict[str, Any] = {}
         self.signoffs: dict[str, Record] = {}
@@ -210,6 +211,8 @@ class Case:
                 out.append(Blocker("fact", f"'{fact.label}' holds {value!r}, not a valid {fact.type}; correct it ({fact_values.hint(fact)})"))
         evaluator = Evaluator(d, facts)
         for criterion_id in event.requires.criteria:
+            if evaluator.value(criterion_id) is True:
+                continue
             verdict = evaluator.criterion(criterion_id)
             title = d.criteria[criterion_id].title
             if verdict.value is False:
@@ -231,6 +234,17 @@ class Case:
     def signoff_roles_wanted(self) -> set[str]:
         """Roles whose sign-off some event from the current state needs."""
         return {r for e in self.definition.events_from(self.state) for r in e.requires.signoff}
+
+    # -- attachment to the machine -----------------------------------------------
+
+    def attach(self) -> None:
+        if self.token is None:
+            self.token = self.interpreter.attach(self)
+
+    def detach(self) -> None:
+        if self.token is not None:
+            self.interpreter.detach(self.token)
+            self.token = None
 
     # -- applying records ------------------------------------------------------
 
@@ -289,6 +303,8 @@ class Case:
         state = str(record.data.get("state"))
         if state not in definition.states:
             raise HistoryInvalid(self.ref, record, [Blocker("state", f"{definition.label} has no state {state!r}")])
+        attached = self.token is not None
+        self.detach()
         self.definition = definition
         self.interpreter = interpreter(definition)
         if state != self.state:
@@ -297,6 +313,8 @@ class Case:
             self.entered_seq, self.entered_on = record.seq, record.on
         else:
             self.signoffs = {r: s for r, s in self.signoffs.items() if r in definition.roles}
+        if attached:
+            self.attach()
 
     def _transition(self, record: Record, typed: dict[str, Any]) -> None:
         name = record.name or ""
@@ -338,15 +356,23 @@ def replay(ref: str, definition: Definition, records: list[Record],
     finds the versions that ``migrated`` records move it to.
     """
     case = Case(ref, definition, definitions)
-    for record in records:
-        case.apply(record)
+    case.attach()
+    try:
+        for record in records:
+            case.apply(record)
+    finally:
+        case.detach()
     return case
 
 
 def replay_under(ref: str, definition: Definition, records: list[Record]) -> Case:
     """The case as if it had always followed ``definition`` (earlier migrations ignored)."""
     case = Case(ref, definition)
-    for record in records:
-        if record.kind != "migrated":
-            case.apply(record)
+    case.attach()
+    try:
+        for record in records:
+            if record.kind != "migrated":
+                case.apply(record)
+    finally:
+        case.detach()
     return case

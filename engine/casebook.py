@@ -20,7 +20,6 @@ from . import facts as fact_values
 from .case import Blocker, Case, Record, Refused, replay, unknown_role
 from .deadlines import DeadlineStatus, calendar_for, statuses, timings
 from .errors import CsprError, InputError
-from .loader import load_text
 from .model import Definition
 from .store import Store, StoreError, utc_now
 
@@ -86,12 +85,23 @@ class Casebook:
     # -- loading -----------------------------------------------------------------
 
     def definition(self, content_hash: str) -> Definition:
+        """A process version stored with the cases, from its normal form (no YAML, no schema: it was checked
+        when stored, and its hash proves it is the same)."""
         found = self._definitions.get(content_hash)
         if found is None:
-            text = self.store.process_text(content_hash)
-            if text is None:
+            forms = self.store.process_forms(content_hash)
+            if forms is None:
                 raise StoreError(f"the database has no process with hash {content_hash}")
-            found = load_text(text, f"stored process {content_hash[:19]}")
+            text, normal = forms
+            if normal:
+                import json
+
+                from .builder import build
+
+                found = build(json.loads(normal), f"stored process {content_hash[:19]}", text)
+            else:  # pragma: no cover - a database mid-migration
+                
+                found = load_text(text, f"stored process {content_hash[:19]}")
             if found.content_hash != content_hash:
                 raise StoreError(f"the stored process {content_hash} no longer loads to the same definition")
             self._definitions[content_hash] = found
@@ -138,9 +148,24 @@ class Casebook:
             note=note, data=dict(data or {}),
         )
         case.apply(record)
+        self.persist(case, record)
+        return record
+
+    # -- where writes go (engine.bulk overrides these to batch them) ------------------------
+
+    def transaction(self) -> Any:
+        """One command's transaction (see Store.write)."""
+        return self.store.write()
+
+    def persist(self, case: Case, record: Record) -> None:
         self.store.append(case.ref, record)
         self._project(case)
-        return record
+
+    def case_exists(self, ref: str) -> bool:
+        return self.store.case_exists(ref)
+
+    def save_process(self, definition: Definition) -> None:
+        self.store.save_process(definition)
 
     def _project(self, case: Case) -> None:
         self.store.put_projection(*self.projection(case))
@@ -177,11 +202,11 @@ class Casebook:
 
     def open_case(self, ref: str, definition: Definition, opened_on: dt.date,
                   values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
-                  note: str | None = None, by: str | None = None) -> Case:
+                  note: str | None = None, by: str | None = None, check_reference: bool = True) -> Case:
         facts = gather_facts(definition, values, assignments)
         if not _REF.match(ref):
             raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
-        if definition.reference and not re.fullmatch(definition.reference.pattern, ref):
+        if check_reference and definition.reference and not re.fullmatch(definition.reference.pattern, ref):
             raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
         self.check_date(None, opened_on, "opened")
         opening = {definition.opening.date_fact: opened_on, **(facts or {})}
@@ -189,10 +214,10 @@ class Casebook:
         if missing:
             labels = ", ".join(f"'{definition.facts[f].label}' ({fact_values.hint(definition.facts[f])})" for f in missing)
             raise Refused(ref, "the opening", [Blocker("fact", f"record {labels}")])
-        with self.store.write():
-            if self.store.case_exists(ref):
+        with self.transaction():
+            if self.case_exists(ref):
                 raise InputError(f"case {ref} already exists; see 'cspr case show {ref}'")
-            self.store.save_process(definition)
+            self.save_process(definition)
             self._definitions[definition.content_hash] = definition
             case = Case(ref, definition)
             self.append(case, "opened", opened_on, role=self._role(definition, by), facts=opening, note=note,
@@ -204,7 +229,7 @@ class Casebook:
                values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
                note: str | None = None) -> Case:
         on = on or self.today
-        with self.store.write():
+        with self.transaction():
             case = self.load(ref)
             d = case.definition
             facts = gather_facts(d, values, assignments)
@@ -225,7 +250,7 @@ class Casebook:
 
     def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
         on = on or self.today
-        with self.store.write():
+        with self.transaction():
             case = self.load(ref)
             d = case.definition
             self._role(d, role)
@@ -247,7 +272,7 @@ class Casebook:
         on = on or self.today
         if not text.strip():
             raise InputError("the note is empty")
-        with self.store.write():
+        with self.transaction():
             case = self.load(ref)
             by = self._role(case.definition, by)
             self.check_date(case, on, "note")
@@ -258,7 +283,7 @@ class Casebook:
                   assignments: list[str] | tuple[str, ...] = (), on: dt.date | None = None,
                   by: str | None = None, note: str | None = None) -> Case:
         on = on or self.today
-        with self.store.write():
+        with self.transaction():
             case = self.load(ref)
             facts = gather_facts(case.definition, values, assignments)
             if not facts:
@@ -288,7 +313,7 @@ class Casebook:
         """
         if dry_run:
             return self._migrate(ref, new, state_map or {}, on or self.today, write=False)
-        with self.store.write():
+        with self.transaction():
             return self._migrate(ref, new, state_map or {}, on or self.today, write=True)
 
     def _migrate(self, ref: str, new: Definition, state_map: Mapping[str, str], on: dt.date, write: bool) -> Any:
@@ -343,7 +368,7 @@ class Casebook:
         on = on or self.today
         if not reason.strip():
             raise InputError("say why the case is redacted with --reason (e.g. the decision that requires it)")
-        with self.store.write():
+        with self.transaction():
             case = self.load(ref)
             if case.redacted:
                 raise Refused(ref, "a redaction", [Blocker("state", "the case is already redacted")])
@@ -359,13 +384,18 @@ class Casebook:
 
         return verify(self, anchors)
 
-    def rebuild(self) -> int:
-        """Rebuild the projections from the event history; return the number of cases."""
-        with self.store.write():
+    def rebuild(self, progress: Any = None) -> int:
+        """Rebuild the projections from the event history, every case replayed; return the number of cases."""
+        with self.transaction():
             self.store.clear_projections()
             refs = self.store.case_refs()
-            for ref in refs:
-                self._project(self.load(ref))
+            batch = []
+            for ref in (progress or (lambda items: items))(refs):
+                batch.append(self.projection(self.load(ref)))
+                if len(batch) >= 500:
+                    self.store.put_projections(batch)
+                    batch = []
+            self.store.put_projections(batch)
         return len(refs)
 
     # -- reads ---------------------------------------------------------------------------
@@ -388,13 +418,17 @@ class Casebook:
             where.append("EXISTS (SELECT 1 FROM deadline_view o WHERE o.ref = c.ref AND o.open = 1 AND o.due < :today)")
         if not include_closed:
             where.append("c.final = 0")
+        # Overdue counts and next due dates come from the (open, due) index, not a scan per case.
+        join = "JOIN" if overdue else "LEFT JOIN"
         sql = f"""
+            WITH late AS (SELECT ref, COUNT(*) AS n FROM deadline_view WHERE open = 1 AND due < :today GROUP BY ref),
+                 soon AS (SELECT ref, MIN(due) AS due FROM deadline_view WHERE open = 1 GROUP BY ref)
             SELECT c.ref, c.process_id, c.version, c.state, c.state_title, c.stage, c.stage_title, c.final,
-                   c.opened_on, c.last_on,
-                   (SELECT COUNT(*) FROM deadline_view o WHERE o.ref = c.ref AND o.open = 1 AND o.due < :today) AS overdue,
-                   (SELECT MIN(n.due) FROM deadline_view n WHERE n.ref = c.ref AND n.open = 1) AS next_due,
-                   (SELECT n.title FROM deadline_view n WHERE n.ref = c.ref AND n.open = 1 ORDER BY n.due LIMIT 1) AS next_deadline
-            FROM case_view c {'WHERE ' + ' AND '.join(where) if where else ''}
+                   c.opened_on, c.last_on, COALESCE(late.n, 0) AS overdue, soon.due AS next_due,
+                   (SELECT n.title FROM deadline_view n WHERE n.ref = c.ref AND n.open = 1 AND n.due = soon.due
+                    ORDER BY n.deadline LIMIT 1) AS next_deadline
+            FROM case_view c {join} late ON late.ref = c.ref LEFT JOIN soon ON soon.ref = c.ref
+            {'WHERE ' + ' AND '.join(w for w in where if not w.startswith('EXISTS')) if [w for w in where if not w.startswith('EXISTS')] else ''}
             ORDER BY c.ref
         """
         return self.store.query(sql, params)

@@ -129,7 +129,7 @@ def timing(case: Case, deadline: Deadline, evaluator: Any = None) -> Timing:
         return Timing(**base, applicable=True)  # type: ignore[arg-type]
     evaluator = evaluator or case.evaluator()
     for criterion_id in deadline.applies_when:
-        if evaluator.criterion(criterion_id).value is False:
+        if evaluator.value(criterion_id) is False:
             title = d.criteria[criterion_id].title
             return Timing(**base, applicable=False, reason=f"does not apply: '{title}' does not hold")  # type: ignore[arg-type]
     can_meet = {s for e in deadline.met_by for s in d.events[e].sources}

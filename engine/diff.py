@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .describe import cite_words, deadline_words
-from .loader import rule_from
+from .builder import rule_from
 from .model import All, Any_, Citation, Definition
 from .rules import describe as rule_words
 

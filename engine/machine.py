@@ -6,9 +6,10 @@ event of the definition. Guards are built here, as Python callables that ask
 the running case whether the event's requirements are met; no string from the
 YAML is ever handed to ``transitions`` as a callable.
 
-Cases are not kept attached: a case is attached to the machine while its
-events are fired (``add_model``) and detached afterwards, so the machine never
-holds thousands of models.
+Cases are not kept attached: a case is attached to the machine for one run
+of events (``add_model``: a replay, one command, one synthetic case) and
+detached afterwards, so the machine never holds more than a handful of
+models, whatever the number of cases.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .case import Case
 
 _STATE = "_cspr_state"
+POOL = 8
 
 
 class _Token:
@@ -49,6 +51,7 @@ class Interpreter:
         # engine never uses those methods, so the warning is noise for users.
         logging.getLogger("transitions.core").setLevel(logging.ERROR)
         self.definition = definition
+        self._free: list[_Token] = []
         self.machine = Machine(
             model=None,
             states=list(definition.states),
@@ -81,16 +84,47 @@ class Interpreter:
         finally:
             self.machine.remove_model(token)
 
+    def attach(self, case: Case) -> _Token:
+        """Attach a case for a run of events (a replay, a bulk load); detach it with :meth:`detach`.
+
+        Detached tokens are kept, still registered with the machine, and reused
+        for the next case (registering a model binds a method per event, which
+        costs more than the events it then fires); at most POOL are kept.
+        """
+        if self._free:
+            token = self._free.pop()
+            token._cspr_case, token._cspr_by = case, None
+            setattr(token, _STATE, case.state)
+            return token
+        token = _Token(case, None)
+        self.machine.add_model(token, initial=case.state)
+        return token
+
+    def detach(self, token: _Token) -> None:
+        token._cspr_case = None  # type: ignore[assignment]
+        if len(self._free) < POOL:
+            self._free.append(token)
+        else:
+            self.machine.remove_model(token)
+
     def fire(self, case: Case, event_id: str, by: str | None) -> str | None:
         """Fire ``event_id``; return the new state, or None if not allowed now."""
         from transitions import MachineError
 
-        with self.attached(case, by) as token:
-            try:
-                moved = self.machine.events[event_id].trigger(token)
-            except MachineError:
-                return None
-            return getattr(token, _STATE) if moved else None
+        token = case.token
+        if token is None:
+            with self.attached(case, by) as token:
+                return self._trigger(token, event_id, MachineError)
+        token._cspr_by = by
+        setattr(token, _STATE, case.state)
+        return self._trigger(token, event_id, MachineError)
+
+    def _trigger(self, token: _Token, event_id: str, refused: type[Exception]) -> str | None:
+        try:
+            moved = self.machine.events[event_id].trigger(token)
+        except refused:
+            return None
+        return getattr(token, _STATE) if moved else None
 
 
 _CACHE: dict[str, Interpreter] = {}

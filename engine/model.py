@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Union
 
@@ -93,7 +94,7 @@ class Fact:
         "type", "label", "description", "values", "items", "minimum", "maximum", "max_length", "cite",
     )
 
-    @property
+    @cached_property
     def value_ids(self) -> tuple[str, ...]:
         return tuple(v for v, _ in self.values)
 
@@ -285,6 +286,7 @@ class Definition:
     language_version: int = 1
     file: str = field(default="", compare=False)
     source_text: str = field(default="", compare=False, repr=False)
+    document: Any = field(default=None, compare=False, repr=False)  # the parsed YAML, in document order
 
     KEYS: ClassVar[tuple[str, ...]] = (
         "language_version", "id", "title", "version", "edition", "effective_from", "supersedes",

@@ -66,6 +66,20 @@ _APPEND_ONLY = """
         BEGIN SELECT RAISE(ABORT, 'the event history is append-only; only a redaction may blank an entry''s facts and note'); END;
 """
 
+def _store_documents(conn: sqlite3.Connection) -> None:
+    """Migration 7: keep each stored process's parsed document, so it loads without YAML or the schema."""
+    from .loader import load_text
+
+    for content_hash, text in conn.execute("SELECT hash, source_text FROM processes").fetchall():
+        conn.execute("UPDATE processes SET document = ? WHERE hash = ?",
+                     (document_text(load_text(text, f"stored process {content_hash[:19]}")), content_hash))
+
+
+def document_text(definition: Any) -> str:
+    """The parsed document as JSON, in document order (the order of stages and states is shown to users)."""
+    return json.dumps(definition.document, ensure_ascii=False, separators=(",", ":"))
+
+
 Migration = tuple[str, "str | Callable[[sqlite3.Connection], None]"]
 
 MIGRATIONS: list[Migration] = [
@@ -157,6 +171,8 @@ MIGRATIONS: list[Migration] = [
         );
         CREATE INDEX action_view_status_due ON action_view (status, due);
     """),
+    ("add the parsed document of each stored process", "ALTER TABLE processes ADD COLUMN document TEXT;"),
+    ("store the parsed document of each stored process", _store_documents),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -189,8 +205,6 @@ class Store:
     """An open cspr database."""
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = False):
-        import sqlite_utils
-
         self.path = Path(path)
         self._create = create
         if self.path.is_dir():
@@ -214,7 +228,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             self.conn = conn
-            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            self._db: Any = None
             self._prepare()
         except sqlite3.Error as exc:
             raise _explain(self.path, exc) from None
@@ -262,6 +276,15 @@ class Store:
                 self.conn.execute("INSERT INTO _migrations VALUES (?, ?, ?)", (number, name, utc_now()))
 
     @property
+    def db(self) -> Any:
+        """The sqlite-utils view of the connection, for writes (reads use sqlite3 directly: faster to start)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
+
+    @property
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0])
 
@@ -297,15 +320,21 @@ class Store:
         self.db["processes"].insert({
             "hash": definition.content_hash, "process_id": definition.id, "version": definition.version,
             "effective_from": definition.effective_from.isoformat(), "title": definition.title,
-            "source_text": definition.source_text, "stored_at": utc_now(),
+            "source_text": definition.source_text, "stored_at": utc_now(), "document": document_text(definition),
         }, ignore=True)
 
     def process_text(self, content_hash: str) -> str | None:
         row = self.conn.execute("SELECT source_text FROM processes WHERE hash = ?", (content_hash,)).fetchone()
         return row[0] if row else None
 
+    def process_forms(self, content_hash: str) -> tuple[str, str | None] | None:
+        """A stored process's YAML text and its parsed document (JSON)."""
+        row = self.conn.execute("SELECT source_text, document FROM processes WHERE hash = ?", (content_hash,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def processes(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT hash, process_id, version, effective_from, title, stored_at FROM processes ORDER BY process_id, effective_from"))
+        return self.query("SELECT hash, process_id, version, effective_from, title, stored_at FROM processes "
+                          "ORDER BY process_id, effective_from")
 
     # -- events ------------------------------------------------------------------
 
@@ -318,6 +347,55 @@ class Store:
             "WHERE case_ref = ? ORDER BY seq", (ref,),
         ).fetchall()
         return [_record(row) for row in rows]
+
+    def append_many(self, entries: list[tuple[str, Record]]) -> None:
+        """Append many entries in one go (in order), hashed exactly as :meth:`append` would."""
+        from .audit import GENESIS, content, digest, link
+
+        heads: dict[str, str] = {}
+        last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        chain = last[0] if last else GENESIS
+        rows = []
+        for ref, record in entries:
+            if ref not in heads:
+                if record.seq == 1:
+                    heads[ref] = GENESIS
+                else:
+                    head = self.conn.execute("SELECT hash FROM events WHERE case_ref = ? ORDER BY seq DESC LIMIT 1",
+                                             (ref,)).fetchone()
+                    heads[ref] = head[0] if head else GENESIS
+            facts, data = _dumps(record.facts), _dumps(record.data)
+            on = record.on.isoformat()
+            # record.facts and record.data already hold JSON values, as a re-read would give them
+            entry_digest = digest(content(ref, record.seq, record.kind, record.name, on, record.role, record.actor,
+                                          record.recorded_at, dict(record.facts), record.note, dict(record.data)))
+            previous = heads[ref]
+            entry_hash = link(previous, entry_digest)
+            chain = link(chain, entry_hash)
+            heads[ref] = entry_hash
+            rows.append((ref, record.seq, record.kind, record.name, on, record.role, record.actor, record.recorded_at,
+                         facts, record.note, data, entry_digest, previous, entry_hash, chain))
+        try:
+            self.conn.executemany(
+                "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
+                "digest, prev_hash, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError:
+            raise StoreError("some of these cases already exist; nothing was changed") from None
+
+    def put_projections(self, projections: list[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
+        """Write the listing rows of many cases at once (replacing any they had)."""
+        if not projections:
+            return
+        for table, rows in (("case_view", [p[0] for p in projections]),
+                            ("deadline_view", [r for p in projections for r in p[1]]),
+                            ("action_view", [r for p in projections for r in p[2]])):
+            if table != "case_view":
+                self.conn.executemany(f"DELETE FROM {table} WHERE ref = ?", [(p[0]["ref"],) for p in projections])
+            if rows:
+                columns = list(rows[0])
+                self.conn.executemany(
+                    f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [tuple(row[c] for c in columns) for row in rows])
 
     def append(self, ref: str, record: Record) -> str:
         """Append one entry, hashed into its case chain and the database chain; return its hash."""
@@ -370,7 +448,9 @@ class Store:
             self.conn.execute(f"DELETE FROM {table}")
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, params))
+        cursor = self.conn.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def _dumps(value: Any) -> str:

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import datetime as dt
+import hashlib
+import importlib.util
+import json
+import os
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 
 from .errors import CalendarError
 
@@ -26,8 +31,10 @@ LAST_YEAR = 2200
 _MARGIN_YEARS = 2
 
 
-@cache
-def _holiday_dates(country: str, subdivision: str | None, first: int, last: int) -> frozenset[dt.date]:
+CACHED_YEARS = (1990, 2070)
+
+
+def _compute(country: str, subdivision: str | None, first: int, last: int) -> frozenset[dt.date]:
     import holidays
 
     try:
@@ -35,6 +42,63 @@ def _holiday_dates(country: str, subdivision: str | None, first: int, last: int)
     except NotImplementedError as exc:
         raise CalendarError(f"no public holidays are known for {country}/{subdivision}: {exc}") from None
     return frozenset(table)
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("CSPR_CACHE_DIR"):
+        return Path(os.environ["CSPR_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cspr"
+
+
+def _package_stamp() -> str:
+    """Changes whenever the installed holidays package does, without importing it (which is slow)."""
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        raise CalendarError("the holidays package is not installed")
+    folder = Path(spec.origin).parent
+    parts = []
+    for name in ("__init__.py", "registry.py", "version.py"):
+        try:
+            stat = (folder / name).stat()
+            parts.append(f"{stat.st_size}-{stat.st_mtime_ns}")
+        except OSError:
+            parts.append("-")
+    return hashlib.sha256(f"{folder}|{'|'.join(parts)}".encode()).hexdigest()[:16]
+
+
+@cache
+def _cached(country: str, subdivision: str | None) -> frozenset[dt.date]:
+    """The region's holidays for CACHED_YEARS, from a cache file kept beside the user's other caches.
+
+    Computing eighty years of holidays takes a quarter of a second; reading them
+    back takes a millisecond, so every command after the first starts fast. The
+    file's name changes when the holidays package does, so an update (a new
+    one-off bank holiday) is picked up at once.
+    """
+    first, last = CACHED_YEARS
+    path = _cache_dir() / f"holidays-{country}-{subdivision or 'all'}-{first}-{last}-{_package_stamp()}.json"
+    try:
+        return frozenset(dt.date.fromisoformat(d) for d in json.loads(path.read_text())["dates"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    dates = _compute(country, subdivision, first, last)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"country": country, "subdivision": subdivision,
+                                         "dates": sorted(d.isoformat() for d in dates)}))
+        os.replace(temporary, path)
+    except OSError:
+        pass  # no writable cache: compute next time too
+    return dates
+
+
+@cache
+def _holiday_dates(country: str, subdivision: str | None, first: int, last: int) -> frozenset[dt.date]:
+    if CACHED_YEARS[0] <= first and last <= CACHED_YEARS[1]:
+        return frozenset(d for d in _cached(country, subdivision) if first <= d.year <= last)
+    return _compute(country, subdivision, first, last)
 
 
 def holiday_region_problem(country: str | None, subdivision: str | None) -> str | None:

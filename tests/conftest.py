@@ -10,6 +10,9 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Keep the holiday cache of this test run apart from the user's own.
+os.environ.setdefault("CSPR_CACHE_DIR", str(Path(__import__("tempfile").mkdtemp(prefix="cspr-cache-"))))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 settings.register_profile(

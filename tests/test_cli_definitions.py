@@ -132,6 +132,19 @@ def test_every_command_has_help_text(cspr):
         assert cspr(name, "--help").exit_code == 0
 
 
+def test_the_quick_help_list_matches_each_commands_own_help():
+    import click
+
+    from cli import COMMANDS, SHORT_HELP, cli
+
+    ctx = click.Context(cli)
+    assert set(SHORT_HELP) == set(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        first = " ".join(command.help.split("\n\n")[0].split())
+        assert first == SHORT_HELP[name], name
+
+
 def test_help_lists_the_commands(cspr):
     result = cspr("--help")
     assert result.exit_code == 0

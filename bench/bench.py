@@ -1,0 +1,272 @@
+"""Benchmarks: `make bench`. Every figure is a ratio against a reference measured in the same run.
+
+1. Bulk load and full replay (events per second through the engine: guards, deadlines,
+   history, store) against inserting the same rows with raw ``sqlite3.executemany``.
+2. Wall time of ``cspr case show``, ``cspr case list --overdue --json`` and
+   ``cspr deadlines --within 10 --json`` as separate processes, against
+   ``python -c pass`` and against ``sqlite-utils query`` selecting the same rows.
+3. Working-day arithmetic per call against ``numpy.busday_offset`` with the same
+   holidays (and the results compared on 100,000 random inputs).
+4. How each figure grows from the smallest database to the largest.
+
+Writes bench/RESULTS.md (table, machine, date) and bench/results.json (raw figures).
+Usage: python bench/bench.py [--sizes 1000 10000 100000] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+CSPR = str(BIN / "cspr")
+SQLITE_UTILS = str(BIN / "sqlite-utils")
+TODAY = "2026-11-25"
+ENV = {**os.environ, "CSPR_TODAY": TODAY}
+
+TARGETS = {
+    "case_show_vs_sqlite_utils": 1.0,
+    "case_list_vs_sqlite_utils": 1.0,
+    "deadlines_vs_sqlite_utils": 1.0,
+    "case_show_growth": 1.2,
+    "help_vs_python": 3.0,
+    "bulk_vs_raw": 0.05,
+    "workday_vs_numpy": 1.0,
+}
+
+
+def timed(command: list[str], repeat: int, env: dict[str, str] = ENV) -> float:
+    """Median wall time of a command run as a separate process (after one warm-up run)."""
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        times.append(time.perf_counter() - started)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def build(size: int, folder: Path) -> dict[str, float]:
+    path = folder / f"cases-{size}.db"
+    started = time.perf_counter()
+    done = subprocess.run([CSPR, "--today", TODAY, "demo", "--cases", str(size), "--seed", "1", "--db", str(path)],
+                          env=ENV, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    conn = sqlite3.connect(path)
+    entries = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    conn.close()
+    return {"path": str(path), "entries": entries, "build_seconds": seconds, "build_output": done.stdout.strip()}
+
+
+def raw_insert_rate(path: str) -> float:
+    """Rows per second inserting the same history rows with plain sqlite3.executemany, one transaction."""
+    source = sqlite3.connect(path)
+    rows = source.execute("SELECT case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
+                          "digest, prev_hash, hash, chain FROM events ORDER BY id").fetchall()
+    source.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        target = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
+        target.execute("PRAGMA journal_mode = WAL")
+        target.execute("PRAGMA synchronous = FULL")
+        target.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, case_ref TEXT NOT NULL, seq INTEGER NOT NULL, "
+                       "kind TEXT NOT NULL, name TEXT, on_date TEXT NOT NULL, role TEXT, actor TEXT NOT NULL, "
+                       "recorded_at TEXT NOT NULL, facts TEXT NOT NULL, note TEXT, data TEXT NOT NULL, digest TEXT, "
+                       "prev_hash TEXT, hash TEXT, chain TEXT, UNIQUE (case_ref, seq))")
+        started = time.perf_counter()
+        target.execute("BEGIN")
+        target.executemany("INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, "
+                           "note, data, digest, prev_hash, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           rows)
+        target.execute("COMMIT")
+        seconds = time.perf_counter() - started
+        target.close()
+    return len(rows) / seconds
+
+
+def pick_case(path: str) -> str:
+    conn = sqlite3.connect(path)
+    ref = conn.execute("SELECT ref FROM case_view WHERE final = 0 ORDER BY last_seq DESC, ref LIMIT 1").fetchone()
+    ref = ref or conn.execute("SELECT ref FROM case_view ORDER BY last_seq DESC LIMIT 1").fetchone()
+    conn.close()
+    return ref[0]
+
+
+def commands(path: str, repeat: int) -> dict[str, float]:
+    from engine.workdays import WorkingCalendar
+
+    ref = pick_case(path)
+    limit = WorkingCalendar().add_working_days(dt.date.fromisoformat(TODAY), 10).isoformat()
+    base = [CSPR, "--db", path]
+    overdue_sql = (
+        "SELECT c.ref, c.process_id, c.version, c.state, c.state_title, c.stage, c.stage_title, c.final, c.opened_on, "
+        "c.last_on, o.n AS overdue FROM case_view c JOIN (SELECT ref, COUNT(*) AS n FROM deadline_view "
+        f"WHERE open = 1 AND due < '{TODAY}' GROUP BY ref) o ON o.ref = c.ref ORDER BY c.ref")
+    deadlines_sql = ("SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, c.state, c.state_title "
+                     f"FROM deadline_view d JOIN case_view c ON c.ref = d.ref WHERE d.open = 1 AND d.due <= '{limit}' "
+                     "ORDER BY d.due, d.ref, d.deadline")
+    show_sql = f"SELECT * FROM events WHERE case_ref = '{ref}' ORDER BY seq"
+    return {
+        "python_pass": timed([sys.executable, "-c", "pass"], repeat),
+        "cspr_help": timed([CSPR, "--help"], repeat),
+        "case_show": timed([*base, "case", "show", ref], repeat),
+        "case_list_overdue": timed([*base, "case", "list", "--overdue", "--json"], repeat),
+        "deadlines_within": timed([*base, "deadlines", "--within", "10", "--json"], repeat),
+        "sqlite_utils_show": timed([SQLITE_UTILS, "query", path, show_sql], repeat),
+        "sqlite_utils_list": timed([SQLITE_UTILS, "query", path, overdue_sql], repeat),
+        "sqlite_utils_deadlines": timed([SQLITE_UTILS, "query", path, deadlines_sql], repeat),
+        "replay_seconds": replay_seconds(path),
+    }
+
+
+def replay_seconds(path: str) -> float:
+    """`cspr rebuild`: every case replayed from its history (guards, deadlines, projections), one transaction."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.db"
+        shutil.copy(path, copy)
+        started = time.perf_counter()
+        subprocess.run([CSPR, "--db", str(copy), "rebuild"], env=ENV, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def workdays(samples: int = 100_000) -> dict[str, float]:
+    import numpy as np
+
+    from engine.workdays import WorkingCalendar
+
+    calendar = WorkingCalendar()
+    holidays = [d for d in calendar.holidays_between(dt.date(1995, 1, 1), dt.date(2065, 12, 31))]
+    rng = random.Random(7)
+    starts = [dt.date(2000, 1, 1) + dt.timedelta(days=rng.randint(0, 40 * 365)) for _ in range(samples)]
+    offsets = [rng.choice([rng.randint(1, 30), rng.randint(-30, -1), rng.randint(31, 2500)]) for _ in range(samples)]
+    holiday_array = np.array(holidays, dtype="datetime64[D]")
+    calendar_np = np.busdaycalendar(holidays=holiday_array)
+    ours = [calendar.add_working_days(s, n) for s, n in zip(starts, offsets)]
+    theirs = [np.busday_offset(np.datetime64(s), n, roll="backward" if n >= 0 else "forward", busdaycal=calendar_np)
+              .astype(dt.date) for s, n in zip(starts, offsets)]
+    disagreements = sum(a != b for a, b in zip(ours, theirs))
+    calls = 20_000
+    pairs = list(zip(starts[:calls], offsets[:calls]))
+    engine_per_call = min(timeit.repeat(lambda: [calendar.add_working_days(s, n) for s, n in pairs], number=1, repeat=5)) / calls
+    np_starts = [np.datetime64(s) for s, _ in pairs]
+    numpy_per_call = min(timeit.repeat(lambda: [np.busday_offset(s, n, roll="backward" if n >= 0 else "forward",
+                                                                 busdaycal=calendar_np)
+                                                for s, (_, n) in zip(np_starts, pairs)], number=1, repeat=5)) / calls
+    short = [(s, 5) for s in starts[:calls]]
+    long = [(s, 2500) for s in starts[:calls]]
+    short_per_call = min(timeit.repeat(lambda: [calendar.add_working_days(s, n) for s, n in short], number=1, repeat=5)) / calls
+    long_per_call = min(timeit.repeat(lambda: [calendar.add_working_days(s, n) for s, n in long], number=1, repeat=5)) / calls
+    return {"samples": samples, "disagreements": disagreements, "engine_per_call_us": engine_per_call * 1e6,
+            "numpy_per_call_us": numpy_per_call * 1e6, "span_5_per_call_us": short_per_call * 1e6,
+            "span_2500_per_call_us": long_per_call * 1e6}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+
+
+def report(results: dict, sizes: list[int]) -> str:
+    small, large = str(sizes[0]), str(sizes[-1])
+    at = results["sizes"][large]
+    ratios = {
+        "case_show_vs_sqlite_utils": at["case_show"] / at["sqlite_utils_show"],
+        "case_list_vs_sqlite_utils": at["case_list_overdue"] / at["sqlite_utils_list"],
+        "deadlines_vs_sqlite_utils": at["deadlines_within"] / at["sqlite_utils_deadlines"],
+        "case_show_growth": at["case_show"] / results["sizes"][small]["case_show"],
+        "help_vs_python": at["cspr_help"] / at["python_pass"],
+        "bulk_vs_raw": at["bulk_entries_per_s"] / at["raw_rows_per_s"],
+        "workday_vs_numpy": results["workdays"]["engine_per_call_us"] / results["workdays"]["numpy_per_call_us"],
+    }
+    results["ratios"] = ratios
+    results["targets_met"] = {k: (v >= TARGETS[k] if k == "bulk_vs_raw" else v <= TARGETS[k]) for k, v in ratios.items()}
+    w = results["workdays"]
+    rows = [
+        ("`cspr case show` / `sqlite-utils query` (same rows)", "≤ 1.0", ratios["case_show_vs_sqlite_utils"]),
+        ("`cspr case list --overdue --json` / `sqlite-utils query`", "≤ 1.0", ratios["case_list_vs_sqlite_utils"]),
+        ("`cspr deadlines --within 10 --json` / `sqlite-utils query`", "≤ 1.0", ratios["deadlines_vs_sqlite_utils"]),
+        (f"`cspr case show` at {int(large):,} / at {int(small):,} cases", "≤ 1.2", ratios["case_show_growth"]),
+        ("`cspr --help` / `python -c pass`", "< 3.0", ratios["help_vs_python"]),
+        ("bulk load through the engine / raw `executemany` (entries/s)", "≥ 0.05", ratios["bulk_vs_raw"]),
+        ("working-day sum per call / `numpy.busday_offset`", "≤ 1.0", ratios["workday_vs_numpy"]),
+    ]
+    lines = [
+        "# Benchmark results", "",
+        f"Run {results['date']} on {results['machine']}.", f"Command: `{results['command']}`.", "",
+        f"Targets at {int(large):,} cases (each a ratio against a reference measured in the same run):", "",
+        "| measure | target | ratio | met |", "|---|---|---|---|",
+    ]
+    for (name, target, value), key in zip(rows, ratios):
+        lines.append(f"| {name} | {target} | {value:.3f} | {'yes' if results['targets_met'][key] else '**no**'} |")
+    lines += ["", f"Working days: engine {w['engine_per_call_us']:.2f} µs per call, numpy {w['numpy_per_call_us']:.2f} µs; "
+              f"span of 5 days {w['span_5_per_call_us']:.2f} µs, span of 2,500 days {w['span_2500_per_call_us']:.2f} µs "
+              f"(constant time); {w['disagreements']} disagreements with numpy on {w['samples']:,} random inputs.", "",
+              "## By size (wall times are medians, in milliseconds)", "",
+              "| cases | entries | bulk load entries/s | raw insert rows/s | rebuild entries/s | python -c pass | cspr --help | case show | sqlite-utils (show) | case list --overdue | sqlite-utils (list) | deadlines --within 10 | sqlite-utils (deadlines) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        r = results["sizes"][str(size)]
+        ms = lambda key: f"{r[key] * 1000:.0f}"  # noqa: E731
+        lines.append(f"| {size:,} | {r['entries']:,} | {r['bulk_entries_per_s']:,.0f} | {r['raw_rows_per_s']:,.0f} | "
+                     f"{r['entries'] / r['replay_seconds']:,.0f} | {ms('python_pass')} | {ms('cspr_help')} | {ms('case_show')} | "
+                     f"{ms('sqlite_utils_show')} | {ms('case_list_overdue')} | {ms('sqlite_utils_list')} | "
+                     f"{ms('deadlines_within')} | {ms('sqlite_utils_deadlines')} |")
+    growth = {k: results["sizes"][large][k] / results["sizes"][small][k]
+              for k in ("case_show", "case_list_overdue", "deadlines_within", "sqlite_utils_list", "sqlite_utils_deadlines")}
+    lines += ["", f"Growth from {int(small):,} to {int(large):,} cases: "
+              + ", ".join(f"{k} ×{v:.2f}" for k, v in growth.items()) + ".", ""]
+    results["growth"] = growth
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args()
+    results = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+               "command": "python bench/bench.py " + " ".join(sys.argv[1:]), "sizes": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            print(f"building {size:,} cases...", flush=True)
+            built = build(size, Path(tmp))
+            built["bulk_entries_per_s"] = built["entries"] / built["build_seconds"]
+            built["raw_rows_per_s"] = raw_insert_rate(built["path"])
+            print(f"  {built['entries']:,} entries; timing commands...", flush=True)
+            built.update(commands(built["path"], args.repeat))
+            built.pop("path")
+            results["sizes"][str(size)] = built
+        print("working-day arithmetic against numpy...", flush=True)
+        results["workdays"] = workdays()
+    text = report(results, args.sizes)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "RESULTS.md").write_text(text)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
