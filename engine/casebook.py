@@ -100,7 +100,8 @@ class Casebook:
 
                 found = build(json.loads(normal), f"stored process {content_hash[:19]}", text)
             else:  # pragma: no cover - a database mid-migration
-                
+                from .loader import load_text
+
                 found = load_text(text, f"stored process {content_hash[:19]}")
             if found.content_hash != content_hash:
                 raise StoreError(f"the stored process {content_hash} no longer loads to the same definition")

@@ -10,7 +10,16 @@ tests) never have to parse messages.
     │                            (.problems: every Problem found, in order)
     ├── CalendarError            a date or a working-day sum cannot be computed
     ├── InputError               a value given by the user is malformed
-    └── ProcessNotFound          no installed definition matches a name
+    ├── ProcessNotFound          no installed definition matches a name
+    ├── Refused                  (case.py) an event, sign-off, action... cannot be
+    │                            recorded now (.blockers: every reason); nothing written
+    ├── HistoryInvalid           (case.py) a stored history does not replay under a
+    │                            definition (.record: the first entry that fails)
+    ├── CaseNotFound             (casebook.py) no case has this reference
+    ├── StoreError               (store.py) the database cannot be opened, read or written
+    └── ScenarioError            (scenario.py) a scenario file is malformed
+
+The subclasses that belong to one layer are defined beside it and listed here.
 """
 
 from __future__ import annotations

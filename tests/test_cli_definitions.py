@@ -160,3 +160,23 @@ def test_validate_a_copied_process_after_editing(tmp_path, cspr):
     result = cspr("validate", str(copy))
     assert result.exit_code == 1
     assert "deadlines.rapid_review.period.working_days: expected a whole number, got text" in result.stdout
+
+
+def test_the_instant_help_is_what_click_prints():
+    import cli
+
+    from .conftest import run_cli
+
+    assert cli.HELP == run_cli("--help").output
+    assert run_cli().output == cli.HELP  # no arguments: the help, not an error
+
+
+def test_the_help_is_printed_without_importing_click(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    probe = "import sys, cli; sys.argv = ['cspr', '--help']\ntry:\n    cli.main()\nexcept SystemExit:\n    pass\nprint('click' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.strip().endswith("False"), done.stdout + done.stderr

@@ -14,7 +14,7 @@ from engine.audit import GENESIS, content, digest, link
 from engine.casebook import Casebook
 from engine.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
-from .conftest import ROOT, run_cli
+from .conftest import run_cli
 
 TODAY = "2026-06-10"
 

@@ -1,0 +1,175 @@
+"""The ``cspr`` click application: the root group, its options, and how errors are shown.
+
+Each command parses its arguments, calls one engine function and formats the
+result (text, or JSON with ``--json``). Commands live in ``cspr_cli/`` and are
+imported only when used; ``cli.py`` is the entry point.
+
+Errors: every :class:`engine.errors.CsprError` becomes one line
+``Error: ...`` and exit status 1; usage errors (a bad option, a malformed
+date) are one line and exit status 2. No traceback reaches a user unless
+``CSPR_DEBUG=1`` is set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+# command name -> "module:attribute"; loaded on first use
+COMMANDS: dict[str, str] = {
+    "validate": "cspr_cli.definitions:validate",
+    "process": "cspr_cli.definitions:process",
+    "calendar": "cspr_cli.definitions:calendar",
+    "case": "cspr_cli.cases:case",
+    "deadlines": "cspr_cli.cases:deadlines",
+    "rebuild": "cspr_cli.cases:rebuild",
+    "demo": "cspr_cli.demo:demo",
+    "diff": "cspr_cli.editions:diff_command",
+    "impact": "cspr_cli.editions:impact_command",
+    "graph": "cspr_cli.editions:graph_command",
+    "audit": "cspr_cli.audit:audit",
+    "action": "cspr_cli.reports:action",
+    "report": "cspr_cli.reports:report",
+    "export": "cspr_cli.reports:export_command",
+}
+
+
+# One line of help per command, so `cspr --help` lists them without importing them
+# (tests/test_cli_definitions.py checks these equal each command's own first line).
+SHORT_HELP: dict[str, str] = {
+    "action": "The actions agreed after a rapid review or a local review: add, done, drop, list.",
+    "audit": "Check that the history is intact, and export a case's history for others to check.",
+    "calendar": "Working-day arithmetic (weekends and bank holidays skipped; the start day is day 0).",
+    "case": "Open cases, record what happens, and see where each stands.",
+    "deadlines": "Every open deadline across all cases, soonest first.",
+    "demo": "Run a few Pan Lancashire cases end to end, on dates that cross bank holidays, and show what an LSBU officer would see: each step, a refused step and why, where each case stands, what is due and what is overdue.",
+    "diff": "What changed between two versions of a process, in the process's words.",
+    "export": "Every case, deadline or action as a table, for a spreadsheet or another tool.",
+    "graph": "The process as a diagram: states grouped by stage, transitions labelled with event and role, deadlines noted.",
+    "impact": "What a new version would change for every open case of its process: state, each deadline's due date, next steps. Nothing is written.",
+    "process": "Read a process definition.",
+    "rebuild": "Rebuild the case list and deadline tables from the event history.",
+    "report": "Reports for the partnership, senior officers and the Panel.",
+    "validate": "Check process definitions (default: every file in processes/).",
+}
+
+
+class CsprGroup(click.Group):
+    """A group whose subcommands are imported lazily and whose errors are one line."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands from SHORT_HELP, without importing them."""
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, _shorten(text, limit)) for name, text in rows])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, name)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        status = run_safely(lambda: super(CsprGroup, self).main(
+            args, prog_name or "cspr", complete_var, standalone_mode=False, **extra))
+        sys.exit(status)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 10)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def run_safely(invoke: Any) -> int:
+    """Run the click entry point; turn every failure into one line and a status."""
+    from engine.errors import CsprError
+
+    try:
+        result = invoke()
+        return result if isinstance(result, int) else 0
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Error: aborted; nothing was changed", err=True)
+        return 1
+    except CsprError as exc:
+        click.echo(f"Error: {_one_line(str(exc))}", err=True)
+        return 1
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); stop quietly
+        sys.stderr.close()
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        if os.environ.get("CSPR_DEBUG"):
+            raise
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {_one_line(str(exc))}; "
+            "please report it (run again with CSPR_DEBUG=1 for details)",
+            err=True,
+        )
+        return 1
+
+
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from cspr_cli.output import ISO_DATE
+
+        return ISO_DATE.convert(value, param, ctx)
+
+
+@click.group(name="cspr", cls=CsprGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cspr", prog_name="cspr")
+@click.option("--db", "db", metavar="PATH", help="Database file for every command (default: $CSPR_DB, else ./cspr.db).")
+@click.option("--today", "today", type=_Date(), metavar="DATE",
+              help="Work as if today were DATE, for rehearsals and reports (default: $CSPR_TODAY, else the real date).")
+@click.option("--actor", "actor", metavar="NAME",
+              help="Who is typing, kept with every entry (default: $CSPR_ACTOR, else the operating-system user).")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, today: Any, actor: str | None) -> None:
+    """Run statutory child safeguarding case reviews from a versioned process definition.
+
+    The process (roles, criteria, timescales) lives in YAML under processes/;
+    check it with 'cspr validate' and read it with 'cspr process show'. Cases
+    live in an SQLite database: open one with 'cspr case open', see where it
+    stands with 'cspr case show', and see what is due with 'cspr deadlines'.
+    """
+    ctx.obj = {"db": db, "today": today, "actor": actor}
+
+
+def main() -> None:
+    cli()
