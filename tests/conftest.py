@@ -22,6 +22,17 @@ settings.register_profile("ci", parent=settings.get_profile("default"), derandom
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+def dump(path) -> str:
+    """Every row of every table of a database: a refused command must leave this unchanged."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
 def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
     """Run `cspr ARGS` in-process through the real click entry point."""
     from cli import cli

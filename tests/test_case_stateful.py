@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from engine.casebook import Casebook
 from engine.catalog import resolve
 from engine.errors import CsprError
 from engine.store import Store
+
+from .conftest import dump
 
 DEFINITION = resolve("cspr_pan_lancashire@2025.1")
 REF = "LSBU-2024-001"
@@ -59,12 +60,6 @@ def facts_of(rule) -> set[str]:
     return {rule.fact}
 
 
-def dump(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
 
 
 class CaseMachine(RuleBasedStateMachine):

@@ -9,20 +9,13 @@ import stat
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import dump, run_cli
 
 TODAY = "2026-06-10"
 REF = "LSBU-2026-101"
 PARTNERS = ("icb", "children_social_care", "constabulary")
 
 
-def dump(path) -> str:
-    """Every row of every table: a refused command must leave this unchanged."""
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-import sqlite3
 
 import pytest
 import yaml
@@ -18,19 +17,13 @@ from engine.errors import DefinitionError
 from engine.loader import load_file, load_text
 from engine.yamlsafe import parse_yaml
 
-from .conftest import FIXTURES, ROOT, run_cli
+from .conftest import FIXTURES, ROOT, dump, run_cli
 
 CURRENT = ROOT / "processes" / "cspr_pan_lancashire.yaml"
 WT2023 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2023.yaml"
 WT2018 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2018.yaml"
 
 
-def dump(path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
 
 
 # --- versions in effect ------------------------------------------------------------------

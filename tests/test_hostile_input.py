@@ -11,18 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import FIXTURES, ROOT, run_cli
+from .conftest import FIXTURES, ROOT, dump, run_cli
 
 HOSTILE = sorted((FIXTURES / "hostile").glob("*.yaml"))
 CURRENT = ROOT / "processes" / "cspr_pan_lancashire.yaml"
 
 
-def dump(path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return "\n".join(conn.iterdump())
-    finally:
-        conn.close()
 
 
 # Commands whose exit status 1 is an answer, not a failure (problems found, differences, findings).
