@@ -108,7 +108,7 @@ def pick_case(path: str) -> str:
 
 
 def commands(path: str, repeat: int) -> dict[str, float]:
-    from engine.workdays import WorkingCalendar
+    from cspr.engine.definition.workdays import WorkingCalendar
 
     ref = pick_case(path)
     limit = WorkingCalendar().add_working_days(dt.date.fromisoformat(TODAY), 10).isoformat()
@@ -147,7 +147,7 @@ def replay_seconds(path: str) -> float:
 def workdays(samples: int = 100_000) -> dict[str, float]:
     import numpy as np
 
-    from engine.workdays import WorkingCalendar
+    from cspr.engine.definition.workdays import WorkingCalendar
 
     calendar = WorkingCalendar()
     holidays = [d for d in calendar.holidays_between(dt.date(1995, 1, 1), dt.date(2065, 12, 31))]

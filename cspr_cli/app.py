@@ -4,7 +4,7 @@ Each command parses its arguments, calls one engine function and formats the
 result (text, or JSON with ``--json``). Commands live in ``cspr_cli/`` and are
 imported only when used; ``cli.py`` is the entry point.
 
-Errors: every :class:`engine.errors.CsprError` becomes one line
+Errors: every :class:`cspr.engine.errors.CsprError` becomes one line
 ``Error: ...`` and exit status 1; usage errors (a bad option, a malformed
 date) are one line and exit status 2. No traceback reaches a user unless
 ``CSPR_DEBUG=1`` is set.
@@ -21,20 +21,20 @@ import click
 
 # command name -> "module:attribute"; loaded on first use
 COMMANDS: dict[str, str] = {
-    "validate": "cspr_cli.definitions:validate",
-    "process": "cspr_cli.definitions:process",
-    "calendar": "cspr_cli.definitions:calendar",
-    "case": "cspr_cli.cases:case",
-    "deadlines": "cspr_cli.cases:deadlines",
-    "rebuild": "cspr_cli.cases:rebuild",
-    "demo": "cspr_cli.demo:demo",
-    "diff": "cspr_cli.editions:diff_command",
-    "impact": "cspr_cli.editions:impact_command",
-    "graph": "cspr_cli.editions:graph_command",
-    "audit": "cspr_cli.audit:audit",
-    "action": "cspr_cli.reports:action",
-    "report": "cspr_cli.reports:report",
-    "export": "cspr_cli.reports:export_command",
+    "validate": "cspr.cli.definitions:validate",
+    "process": "cspr.cli.definitions:process",
+    "calendar": "cspr.cli.definitions:calendar",
+    "case": "cspr.cli.cases:case",
+    "deadlines": "cspr.cli.cases:deadlines",
+    "rebuild": "cspr.cli.cases:rebuild",
+    "demo": "cspr.cli.demo:demo",
+    "diff": "cspr.cli.editions:diff_command",
+    "impact": "cspr.cli.editions:impact_command",
+    "graph": "cspr.cli.editions:graph_command",
+    "audit": "cspr.cli.audit:audit",
+    "action": "cspr.cli.reports:action",
+    "report": "cspr.cli.reports:report",
+    "export": "cspr.cli.reports:export_command",
 }
 
 
@@ -102,7 +102,7 @@ def _one_line(text: str) -> str:
 
 def run_safely(invoke: Any) -> int:
     """Run the click entry point; turn every failure into one line and a status."""
-    from engine.errors import CsprError
+    from cspr.engine.errors import CsprError
 
     try:
         result = invoke()
@@ -147,7 +147,7 @@ class _Date(click.ParamType):
     name = "DATE"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from cspr_cli.output import ISO_DATE
+        from cspr.cli.output import ISO_DATE
 
         return ISO_DATE.convert(value, param, ctx)
 

@@ -51,8 +51,8 @@ def audit_verify(anchors: tuple[str, ...], db_path: Path | None, as_json: bool) 
 def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
     """Write case REF's history with its hashes, as JSON that anyone can verify
     without cspr (the file says how, with a short Python script)."""
-    from engine.audit import export
-    from engine.casebook import CaseNotFound
+    from cspr.engine.casebook.audit import export
+    from cspr.engine.casebook.book import CaseNotFound
 
     with casebook(db_path) as book:
         if not book.store.case_exists(ref):

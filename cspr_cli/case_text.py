@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import facts as fact_values
-from engine.casebook import CaseView
-from engine.deadlines import DeadlineStatus
+from cspr.engine.definition import facts as fact_values
+from cspr.engine.casebook.book import CaseView
+from cspr.engine.runtime.deadlines import DeadlineStatus
 
 STATUS_WORDS = {
     "overdue": "OVERDUE",

@@ -27,8 +27,8 @@ _note_option = click.option("--note", "note", metavar="TEXT", help="A note kept 
 def _facts_file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    from engine.errors import InputError
-    from engine.yamlsafe import parse_yaml
+    from cspr.engine.errors import InputError
+    from cspr.engine.definition.yamlsafe import parse_yaml
 
     if path.stat().st_size > 1_000_000:
         raise InputError(f"{path}: a facts file may be at most 1,000,000 bytes")
@@ -61,8 +61,8 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
 class _CaseGroup(click.Group):
     """The case commands; 'migrate', 'redact' and 'report' are loaded from their modules when used."""
 
-    LAZY = {"migrate": "cspr_cli.editions:case_migrate", "redact": "cspr_cli.audit:case_redact",
-            "report": "cspr_cli.reports:case_report"}
+    LAZY = {"migrate": "cspr.cli.editions:case_migrate", "redact": "cspr.cli.audit:case_redact",
+            "report": "cspr.cli.reports:case_report"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -97,7 +97,7 @@ def case() -> None:
 def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments: tuple[str, ...],
               facts_file: Path | None, by: str | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
     """Open case REF (e.g. LSBU-2026-014) under the process in effect on its awareness date."""
-    from engine.catalog import resolve
+    from cspr.engine.definition.catalog import resolve
 
     definition = resolve(process_spec, aware_on)
     values = _facts_file(facts_file)

@@ -60,8 +60,8 @@ def actor() -> str | None:
 @contextmanager
 def casebook(db_path: Path | None, *, create: bool = False) -> Iterator[Any]:
     """Open the store and a Casebook on it for the length of one command."""
-    from engine.casebook import Casebook
-    from engine.store import Store
+    from cspr.engine.casebook.book import Casebook
+    from cspr.engine.store.sqlite import Store
 
     store = Store(database_path(db_path), create=create)
     try:

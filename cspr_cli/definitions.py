@@ -30,8 +30,8 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
     problem as '<file>:<line>:<col>: <path>: <message>'. Exit status 0 when
     all are valid, 1 when any is not.
     """
-    from engine.loader import check_file
-    from engine.resources import process_files
+    from cspr.engine.definition.loader import check_file
+    from cspr.engine.definition.resources import process_files
 
     targets = list(files) or process_files()
     if not targets:
@@ -84,8 +84,8 @@ def process_show(spec: str | None, as_json: bool) -> None:
     FILE is a definition file; ID is an installed process id, optionally with
     '@VERSION'. Default: the installed process in effect today.
     """
-    from engine.catalog import resolve
-    from engine.describe import process_dict, process_lines
+    from cspr.engine.definition.catalog import resolve
+    from cspr.engine.definition.describe import process_dict, process_lines
 
     definition = resolve(spec)
     if as_json:
@@ -95,11 +95,11 @@ def process_show(spec: str | None, as_json: bool) -> None:
 
 
 def _calendar(spec: str | None):  # type: ignore[no-untyped-def]
-    from engine.workdays import WorkingCalendar
+    from cspr.engine.definition.workdays import WorkingCalendar
 
     if spec is None:
         return WorkingCalendar(), "England and Wales bank holidays"
-    from engine.catalog import resolve
+    from cspr.engine.definition.catalog import resolve
 
     definition = resolve(spec)
     spec_ = definition.calendar

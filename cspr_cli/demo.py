@@ -30,11 +30,11 @@ def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) ->
     """
     if count is not None:
         return _synthetic(db_path, count, seed, process_id)
-    from engine.casebook import Casebook
-    from engine.errors import CsprError
-    from engine.resources import scenario_path
-    from engine.scenario import Scenario
-    from engine.store import Store
+    from cspr.engine.casebook.book import Casebook
+    from cspr.engine.errors import CsprError
+    from cspr.engine.definition.resources import scenario_path
+    from cspr.engine.casebook.scenario import Scenario
+    from cspr.engine.store.sqlite import Store
 
     from .case_text import case_lines, deadline_lines, list_lines
 
@@ -83,11 +83,11 @@ def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) ->
 def _synthetic(db_path: Path | None, count: int, seed: int, process_id: str) -> None:
     import time
 
-    from engine.bulk import BulkCasebook
-    from engine.catalog import shipped
-    from engine.errors import CsprError
-    from engine.store import Store
-    from engine.synthetic import generate
+    from cspr.engine.casebook.bulk import BulkCasebook
+    from cspr.engine.definition.catalog import shipped
+    from cspr.engine.errors import CsprError
+    from cspr.engine.store.sqlite import Store
+    from cspr.engine.casebook.synthetic import generate
 
     from .context import today
     from .output import progress

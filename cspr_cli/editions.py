@@ -20,8 +20,8 @@ class DiffTrouble(click.ClickException):
 
 def _definition(spec: str, store: Any = None) -> Any:
     """A definition from a file, a version stored in the database, or an installed id[@version]."""
-    from engine.catalog import resolve
-    from engine.loader import load_file, load_text
+    from cspr.engine.definition.catalog import resolve
+    from cspr.engine.definition.loader import load_file, load_text
 
     if Path(spec).exists() or spec.endswith((".yaml", ".yml")):
         return load_file(spec)
@@ -35,7 +35,7 @@ def _definition(spec: str, store: Any = None) -> Any:
 
 
 def _store_if_any(db_path: Path | None) -> Any:
-    from engine.store import Store
+    from cspr.engine.store.sqlite import Store
 
     path = database_path(db_path)
     return Store(path) if path.exists() else None
@@ -55,8 +55,8 @@ def diff_command(old: str, new: str, fmt: str, db_path: Path | None) -> None:
     Comments, key order and layout are not differences. Exit status as
     diff(1): 0 no differences, 1 differences, 2 trouble.
     """
-    from engine.diff import diff, text_lines
-    from engine.errors import CsprError
+    from cspr.engine.definition.diff import diff, text_lines
+    from cspr.engine.errors import CsprError
 
     try:
         store = _store_if_any(db_path)
@@ -134,8 +134,8 @@ def impact_command(new_file: str, db_path: Path | None, as_json: bool) -> None:
 def graph_command(spec: str | None, fmt: str) -> None:
     """The process as a diagram: states grouped by stage, transitions labelled
     with event and role, deadlines noted."""
-    from engine.catalog import resolve
-    from engine.graph import dot, mermaid
+    from cspr.engine.definition.catalog import resolve
+    from cspr.engine.definition.graph import dot, mermaid
 
     definition = resolve(spec)
     click.echo((mermaid if fmt == "mermaid" else dot)(definition), nl=False)

@@ -86,7 +86,7 @@ def _bar(items: list[Any], label: str) -> Iterator[Any]:
 
 def write_private(path: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None) -> None:
     """Write a new file readable by its owner only; refuse to overwrite one."""
-    from engine.errors import CsprError
+    from cspr.engine.errors import CsprError
 
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -40,7 +40,7 @@ def action() -> None:
 def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed_by: tuple[str, ...],
                on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
     """Add an agreed action TEXT to case REF. Keep names of children and family out of it."""
-    from engine import actions
+    from cspr.engine.casebook import actions
 
     with casebook(db_path) as book:
         action_id = actions.add(book, ref, stage, text, owner, due, agreed_by, on=on)
@@ -54,7 +54,7 @@ def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed
 
 def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.date | None,
            db_path: Path | None, as_json: bool) -> None:
-    from engine import actions
+    from cspr.engine.casebook import actions
 
     with casebook(db_path) as book:
         actions.close(book, ref, action_id, outcome, reason=reason, on=on)
@@ -98,7 +98,7 @@ def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_pa
 @json_option
 def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, db_path: Path | None, as_json: bool) -> None:
     """Agreed actions across cases, soonest due first."""
-    from engine import actions
+    from cspr.engine.casebook import actions
 
     from .case_text import table
 
@@ -135,7 +135,7 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
                       as_json: bool) -> None:
     """For each deadline of the process: met on time, met late (median and worst
     working days late), still open, and overdue."""
-    from engine.reports import timeliness
+    from cspr.engine.casebook.reports import timeliness
 
     from .case_text import table
 
@@ -165,9 +165,9 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
 @json_option
 def report_overview(html: Path | None, db_path: Path | None, as_json: bool) -> None:
     """Every open case: what is overdue, what is due this week, who it waits on."""
-    from engine import actions
-    from engine.htmlreport import overview_report
-    from engine.reports import overview
+    from cspr.engine.casebook import actions
+    from cspr.engine.render.htmlreport import overview_report
+    from cspr.engine.casebook.reports import overview
 
     with casebook(db_path) as book:
         data = overview(book, progress=progress("Reading open cases"))
@@ -213,7 +213,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 @db_option
 def export_command(what: str, fmt: str, out: Path | None, db_path: Path | None) -> None:
     """Every case, deadline or action as a table, for a spreadsheet or another tool."""
-    from engine.reports import table
+    from cspr.engine.casebook.reports import table
 
     with casebook(db_path) as book:
         rows = table(book, what)
@@ -227,7 +227,7 @@ def export_command(what: str, fmt: str, out: Path | None, db_path: Path | None) 
 
 def write_ics(book: Any, rows: list[dict[str, Any]], path: Path) -> int:
     """The open deadlines in ``rows`` (from Casebook.open_deadlines) as an iCalendar file."""
-    from engine.ical import calendar
+    from cspr.engine.render.ical import calendar
 
     cases = {r["ref"]: r for r in book.store.query("SELECT ref, last_seq, process_hash FROM case_view")}
     items = []
@@ -255,9 +255,9 @@ def case_report(ref: str, html: Path, db_path: Path | None) -> None:
     """Case REF as one self-contained HTML file: stage, facts, criteria, a timeline
     of events against deadlines, the process diagram with the case's state, actions,
     and the history with its hashes."""
-    from engine import actions
-    from engine.audit import rows as audit_rows
-    from engine.htmlreport import case_report as render
+    from cspr.engine.casebook import actions
+    from cspr.engine.casebook.audit import rows as audit_rows
+    from cspr.engine.render.htmlreport import case_report as render
 
     with casebook(db_path) as book:
         view = book.show(ref)

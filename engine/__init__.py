@@ -1,19 +1,20 @@
 """cspr engine: run statutory case reviews from a declarative process definition.
 
-Layers, each its own module (the CLI in ``cli.py`` is a thin fourth layer and
-the engine never imports click):
+Layers, lowest first; each may import only those below it (ARCHITECTURE.md,
+checked by tests/test_architecture.py):
 
-* the process definition: ``yamlsafe`` → ``schema`` → ``checks`` → ``model``,
-  put together by ``loader`` (``builder`` turns a checked document into the
-  model); ``rules`` evaluates criteria; ``workdays`` counts working days;
-* the running case: ``case`` (replayed from its history on the ``machine``
-  built with ``transitions``), ``deadlines``, ``facts``;
-* the store: ``store`` (SQLite), ``casebook`` (one transaction per command),
-  ``bulk`` (batched), ``audit`` (hash chains), ``editions`` (impact, migration);
-* errors: ``errors`` holds the one base exception and its subclasses.
+* ``definition``: the process as data: YAML → JSON Schema → checks → model,
+  criteria, fact values, the working-day calendar, diff and description;
+* ``runtime``: a running case replayed from its history on the ``transitions``
+  machine, its deadlines, and the impact of a new edition;
+* ``store``: persistence (SQLite) and the hash chains; the only SQL;
+* ``casebook``: operations on the cases in a store (one transaction per command),
+  actions, audit, bulk loading, scenarios, reports;
+* ``render``: SVG, HTML and iCalendar output.
 
-Heavy modules (YAML, JSON Schema, transitions, holidays) are imported only by
-the commands that need them.
+``errors`` holds the one base exception. The CLI (``cspr.cli``) sits on top and the
+engine never imports click. Heavy modules (YAML, JSON Schema, transitions,
+holidays) are imported only by the commands that need them.
 """
 
 from typing import Any
@@ -24,7 +25,7 @@ from .errors import CalendarError, CsprError, DefinitionError, InputError, Probl
 def __getattr__(name: str) -> Any:
     # The loader pulls in YAML and the schema checks; import it only when asked for.
     if name in ("check_file", "load_file", "load_text"):
-        from . import loader
+        from cspr.engine.definition import loader
 
         return getattr(loader, name)
     raise AttributeError(name)

@@ -35,7 +35,7 @@ def dump(path) -> str:
 
 def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
     """Run `cspr ARGS` in-process through the real click entry point."""
-    from cli import cli
+    from cspr.cli.app import cli
 
     runner = CliRunner()
     return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)

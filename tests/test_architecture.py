@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
-from engine.catalog import resolve
+from cspr.engine.definition.catalog import resolve
 
 from .conftest import ROOT
 
-ENGINE = sorted((ROOT / "engine").glob("*.py"))
+ENGINE = sorted((ROOT / "engine").rglob("*.py"))
 
 
 def test_the_engine_never_imports_click():
@@ -32,3 +33,74 @@ def test_the_engine_names_nothing_of_the_pan_lancashire_process():
         text = path.read_text().lower()
         for name in (ids - plain_english) | words:
             assert not re.search(rf"\b{re.escape(name)}\b", text), f"{path.name} mentions {name!r}"
+
+
+# Lowest first. A module may import its own layer and those below it, never one above.
+LAYERS = ["errors", "definition", "runtime", "store", "casebook", "render", "cli"]
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[:2] == ["cspr", "engine"]:
+        return parts[2] if len(parts) > 2 and parts[2] in LAYERS else "errors"
+    if parts[:2] == ["cspr", "cli"]:
+        return "cli"
+    return None
+
+
+def _imports(path):
+    """Every cspr module a file imports (relative imports resolved), at any depth of the file."""
+    rel = path.relative_to(ROOT)
+    top = {"engine": ["cspr", "engine"], "cspr_cli": ["cspr", "cli"], "cspr": ["cspr"]}[rel.parts[0]]
+    package = top + list(rel.parts[1:-1])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            yield node.lineno, module
+            for alias in node.names:
+                yield node.lineno, f"{module}.{alias.name}"
+
+
+CODE = sorted([*(ROOT / "engine").rglob("*.py"), *(ROOT / "cspr_cli").rglob("*.py"), *(ROOT / "cspr").rglob("*.py")])
+
+
+def test_imports_only_point_downward():
+    upward = []
+    for path in CODE:
+        rel = path.relative_to(ROOT)
+        own = _layer("cspr.cli" if rel.parts[0] == "cspr_cli" else "cspr.engine." + ".".join(rel.with_suffix("").parts[1:]))
+        if rel.parts[0] == "cspr" or own is None or rel == Path("engine/__init__.py"):
+            continue  # the cspr package and the engine's own __init__ are facades over every layer
+        for line, module in _imports(path):
+            target = _layer(module)
+            if target is not None and LAYERS.index(target) > LAYERS.index(own):
+                upward.append(f"{rel}:{line}: {own} imports {module} ({target})")
+    assert upward == []
+
+
+def test_code_names_the_installed_package_only():
+    """`engine` and `cspr_cli` are folder names; code imports them as cspr.engine and cspr.cli,
+    or two copies of each module (and of each exception class) would exist side by side."""
+    wrong = []
+    for path in [*CODE, *(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
+        for line, module in _imports(path) if path.is_relative_to(ROOT / "engine") or path.is_relative_to(ROOT / "cspr_cli") \
+                or path.is_relative_to(ROOT / "cspr") else _plain_imports(path):
+            if module.split(".")[0] in ("engine", "cspr_cli"):
+                wrong.append(f"{path.relative_to(ROOT)}:{line}: {module}")
+    assert wrong == []
+
+
+def _plain_imports(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            yield node.lineno, node.module or ""

@@ -13,10 +13,10 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from engine.casebook import Casebook
-from engine.catalog import resolve
-from engine.errors import CsprError
-from engine.store import Store
+from cspr.engine.casebook.book import Casebook
+from cspr.engine.definition.catalog import resolve
+from cspr.engine.errors import CsprError
+from cspr.engine.store.sqlite import Store
 
 from .conftest import dump
 
@@ -49,7 +49,7 @@ def valid_values(fact):
 
 def facts_of(rule) -> set[str]:
     """Every fact a rule tests, through the criteria it names."""
-    from engine.model import All, Any_, CriterionRef, Not
+    from cspr.engine.definition.model import All, Any_, CriterionRef, Not
 
     if isinstance(rule, (All, Any_)):
         return set().union(*(facts_of(r) for r in rule.rules))

@@ -271,7 +271,7 @@ def test_a_read_only_database_is_refused_and_unchanged(tmp_path, opened, db, csp
 
 
 def test_read_only_errors_are_explained():
-    from engine.store import _explain
+    from cspr.engine.store.sqlite import _explain
 
     message = str(_explain(__import__("pathlib").Path("x.db"), sqlite3.OperationalError("attempt to write a readonly database")))
     assert message == "x.db is read-only; nothing was changed (check the file's permissions)"

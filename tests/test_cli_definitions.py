@@ -118,7 +118,7 @@ def test_bad_arguments_get_one_line_and_status(cspr, args, status, words):
 
 
 def test_every_command_has_help_text(cspr):
-    from cli import COMMANDS, cli
+    from cspr.cli.app import COMMANDS, cli
 
     import click
 
@@ -135,7 +135,7 @@ def test_every_command_has_help_text(cspr):
 def test_the_quick_help_list_matches_each_commands_own_help():
     import click
 
-    from cli import COMMANDS, SHORT_HELP, cli
+    from cspr.cli.app import COMMANDS, SHORT_HELP, cli
 
     ctx = click.Context(cli)
     assert set(SHORT_HELP) == set(COMMANDS)
@@ -163,7 +163,7 @@ def test_validate_a_copied_process_after_editing(tmp_path, cspr):
 
 
 def test_the_instant_help_is_what_click_prints():
-    import cli
+    from cspr.cli import entry as cli
 
     from .conftest import run_cli
 

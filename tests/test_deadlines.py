@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.deadlines import Timing, status_on
-from engine.workdays import WorkingCalendar
+from cspr.engine.runtime.deadlines import Timing, status_on
+from cspr.engine.definition.workdays import WorkingCalendar
 
 CAL = WorkingCalendar()
 

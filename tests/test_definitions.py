@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from engine import model
-from engine.errors import DefinitionError
-from engine.loader import check_file, load_file, load_text
-from engine.resources import process_files, schema, schema_path
-from engine.yamlsafe import parse_yaml
+from cspr.engine.definition import model
+from cspr.engine.errors import DefinitionError
+from cspr.engine.definition.loader import check_file, load_file, load_text
+from cspr.engine.definition.resources import process_files, schema, schema_path
+from cspr.engine.definition.yamlsafe import parse_yaml
 
 from .conftest import FIXTURES, ROOT
 

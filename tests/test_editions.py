@@ -11,11 +11,11 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.catalog import resolve, shipped
-from engine.diff import diff
-from engine.errors import DefinitionError
-from engine.loader import load_file, load_text
-from engine.yamlsafe import parse_yaml
+from cspr.engine.definition.catalog import resolve, shipped
+from cspr.engine.definition.diff import diff
+from cspr.engine.errors import DefinitionError
+from cspr.engine.definition.loader import load_file, load_text
+from cspr.engine.definition.yamlsafe import parse_yaml
 
 from .conftest import FIXTURES, ROOT, dump, run_cli
 

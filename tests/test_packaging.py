@@ -19,11 +19,11 @@ def test_non_editable_install_ships_schema_and_processes(tmp_path):
         env={**os.environ, "PIP_NO_INPUT": "1"},
     )
     assert build.returncode == 0, build.stdout + build.stderr
-    assert (target / "engine" / "schemas" / "process-definition.v1.schema.json").is_file()
-    assert (target / "engine" / "processes" / "cspr_pan_lancashire.yaml").is_file()
+    assert (target / "cspr" / "schemas" / "process-definition.v1.schema.json").is_file()
+    assert (target / "cspr" / "processes" / "cspr_pan_lancashire.yaml").is_file()
 
     probe = (
-        "import json, engine.resources as r, engine.catalog as c;"
+        "import json, cspr.engine.definition.resources as r, cspr.engine.definition.catalog as c;"
         "d = c.resolve(None);"
         "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id]))"
     )

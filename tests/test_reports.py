@@ -11,9 +11,9 @@ import sqlite3
 
 import pytest
 
-from engine.casebook import Casebook
-from engine.scenario import Scenario
-from engine.store import Store
+from cspr.engine.casebook.book import Casebook
+from cspr.engine.casebook.scenario import Scenario
+from cspr.engine.store.sqlite import Store
 
 from .conftest import ROOT, run_cli
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.casebook import Casebook
-from engine.scenario import Scenario
-from engine.store import Store
+from cspr.engine.casebook.book import Casebook
+from cspr.engine.casebook.scenario import Scenario
+from cspr.engine.store.sqlite import Store
 
 from .conftest import ROOT
 
@@ -43,7 +43,7 @@ def test_scenario(path, tmp_path):
 
 
 def test_scenarios_reach_every_final_state_of_the_pan_lancashire_process(tmp_path):
-    from engine.catalog import resolve
+    from cspr.engine.definition.catalog import resolve
 
     definition = resolve("cspr_pan_lancashire@2025.1")
     finals = {s for s, state in definition.states.items() if state.final}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import resolve
-from engine.loader import load_text
-from engine.svg import process_svg, timeline_svg, truncate, wrap
+from cspr.engine.definition.catalog import resolve
+from cspr.engine.definition.loader import load_text
+from cspr.engine.render.svg import process_svg, timeline_svg, truncate, wrap
 
 from .conftest import FIXTURES, ROOT
 

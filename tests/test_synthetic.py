@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from engine.workdays import WorkingCalendar
+from cspr.engine.definition.workdays import WorkingCalendar
 
 from .conftest import run_cli
 
@@ -76,7 +76,7 @@ def test_working_days_agree_with_numpy_busday_offset():
 def test_the_holiday_cache_holds_what_the_holidays_package_says(tmp_path, monkeypatch):
     import holidays
 
-    from engine import workdays
+    from cspr.engine.definition import workdays
 
     monkeypatch.setenv("CSPR_CACHE_DIR", str(tmp_path))
     workdays._cached.cache_clear()

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from engine.audit import GENESIS, content, digest, link
-from engine.casebook import Casebook
-from engine.store import MIGRATIONS, SCHEMA_VERSION, Store, _statements
+from cspr.engine.casebook.audit import GENESIS, content, digest, link
+from cspr.engine.casebook.book import Casebook
+from cspr.engine.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
 from .conftest import run_cli
 

@@ -14,10 +14,10 @@ import datetime as dt
 import os
 import sys
 
-from engine.casebook import Casebook
-from engine.catalog import resolve
-from engine.errors import CsprError
-from engine.store import Store
+from cspr.engine.casebook.book import Casebook
+from cspr.engine.definition.catalog import resolve
+from cspr.engine.errors import CsprError
+from cspr.engine.store.sqlite import Store
 
 TODAY = dt.date(2026, 6, 10)
 

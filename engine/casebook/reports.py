@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .deadlines import calendar_for
+from cspr.engine.runtime.deadlines import calendar_for
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
@@ -47,7 +47,7 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
     """For each deadline of each process: how many were met on time, late (median and worst working
     days late), are still open, or are overdue; deadlines counted in the period their due date falls in."""
     if start and end and end < start:
-        from .errors import InputError
+        from cspr.engine.errors import InputError
 
         raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     today = book.today
@@ -108,7 +108,7 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
 
 def overview(book: Any, week: int = 5, progress: Progress = _no_progress) -> dict[str, Any]:
     """Every open case: what is overdue, what is due within ``week`` working days, and who it waits on."""
-    from .deadlines import statuses
+    from cspr.engine.runtime.deadlines import statuses
 
     cases = []
     refs = [r["ref"] for r in book.store.query("SELECT ref FROM case_view WHERE final = 0 ORDER BY ref")]

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from .errors import CalendarError
+from cspr.engine.errors import CalendarError
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2200

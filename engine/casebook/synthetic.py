@@ -9,7 +9,7 @@ records it a few working days later, sometimes many days later (so some
 deadlines are met late), stopping when the case ends or the next step would
 fall after today (so recent cases are open, some overdue).
 
-Everything goes through the real checks (see :mod:`engine.bulk`). The same
+Everything goes through the real checks (see :mod:`cspr.engine.casebook.bulk`). The same
 seed gives the same cases.
 """
 
@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bulk import BulkCasebook
-from .catalog import in_effect
-from .deadlines import calendar_for
-from .errors import CsprError
-from .model import Definition, Event, Fact
-from .rules import Evaluator, facts_used
+from cspr.engine.definition.catalog import in_effect
+from cspr.engine.runtime.deadlines import calendar_for
+from cspr.engine.errors import CsprError
+from cspr.engine.definition.model import Definition, Event, Fact
+from cspr.engine.definition.rules import Evaluator, facts_used
 
 BATCH = 500
 GAPS = [0, 1, 1, 2, 2, 3, 3, 4, 5, 7, 12, 20]  # working days between steps; the long ones make deadlines late

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import Problem
+from cspr.engine.errors import Problem
 
 MAX_BYTES = 2_000_000
 MAX_VALUES = 200_000

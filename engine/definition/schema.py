@@ -1,7 +1,7 @@
 """Stage 2 of loading a definition: the JSON Schema check.
 
 Runs the shipped draft 2020-12 schema over the plain data from
-:mod:`engine.yamlsafe` and turns every violation into a :class:`Problem`
+:mod:`cspr.engine.definition.yamlsafe` and turns every violation into a :class:`Problem`
 with a line, a column, a path and a message a policy lead can act on (the raw
 jsonschema messages are written for programmers).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .errors import Problem
+from cspr.engine.errors import Problem
 from .resources import schema
 from .yamlsafe import Parsed, Path, format_path
 

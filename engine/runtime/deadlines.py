@@ -30,8 +30,8 @@ from functools import cache
 from typing import Any
 
 from .case import Case
-from .model import Deadline, Definition
-from .workdays import WorkingCalendar
+from cspr.engine.definition.model import Deadline, Definition
+from cspr.engine.definition.workdays import WorkingCalendar
 
 STATUSES = ("not_started", "upcoming", "due_soon", "overdue", "met", "met_late", "not_applicable")
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import Problem
+from cspr.engine.errors import Problem
 from .yamlsafe import Parsed, Path, format_path
 
 _TYPE_OF_VALUE = {bool: "boolean", int: "integer", str: "text"}

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Definition
+from cspr.engine.definition.model import Definition
 from .svgtext import (
     BOLD_CAPS_WIDTH,
     _num,

@@ -4,7 +4,7 @@ The three stages run in a fixed order and each reports every problem it finds
 with file, line and path. A later stage runs only when the earlier ones found
 nothing (a document that does not match the schema has no reliable structure
 to cross-check). A document that passes all three becomes a
-:class:`engine.model.Definition`.
+:class:`cspr.engine.definition.model.Definition`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path as FsPath
 
 from .builder import build, rule_from  # noqa: F401 - rule_from is part of the loader's interface
 from .checks import check_references
-from .errors import DefinitionError, Problem
+from cspr.engine.errors import DefinitionError, Problem
 from .model import Definition
 from .schema import check_schema
 from .yamlsafe import MAX_BYTES, parse_yaml

@@ -1,7 +1,7 @@
 """Reports to read: one case, or the whole open caseload, as one self-contained HTML file.
 
 No scripts, no external fonts, styles or images: the files open offline, can
-be emailed, and print on A4. Diagrams are inline SVG (:mod:`engine.svg`).
+be emailed, and print on A4. Diagrams are inline SVG (:mod:`cspr.engine.render.svg`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 from html import escape
 from typing import Any
 
-from . import facts as fact_values
+from cspr.engine.definition import facts as fact_values
 
 STATUS_WORDS = {
     "overdue": "Overdue", "due_soon": "Due soon", "upcoming": "Upcoming", "met": "Met", "met_late": "Met late",

@@ -5,7 +5,7 @@ version, :func:`impact` replays each open case's history under it and says
 what would change: the state (or the first event that no longer fits), each
 deadline's due date, the next steps. Nothing is written.
 
-:meth:`engine.casebook.Casebook.migrate` moves one case when someone decides
+:meth:`cspr.engine.casebook.Casebook.migrate` moves one case when someone decides
 to: its history is replayed under the new version, or, where it does not
 fit, the current state is mapped to one of the new version's states. The move
 is itself a ``migrated`` record (who, when, from which hash to which), so the
@@ -21,7 +21,7 @@ from typing import Any
 
 from .case import Case, HistoryInvalid, Record, replay_under
 from .deadlines import statuses
-from .model import Definition
+from cspr.engine.definition.model import Definition
 
 
 @dataclass

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .case import Blocker, Refused, unknown_role
-from .errors import InputError
+from cspr.engine.runtime.case import Blocker, Refused, unknown_role
+from cspr.engine.errors import InputError
 
 MAX_TEXT = 2000
 STATUSES = ("open", "done", "dropped")

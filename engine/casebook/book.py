@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import facts as fact_values
-from .case import Blocker, Case, Record, Refused, replay, unknown_role
-from .deadlines import DeadlineStatus, calendar_for, statuses, timings
-from .errors import CsprError, InputError
-from .model import Definition
-from .store import Store, StoreError, utc_now
+from cspr.engine.definition import facts as fact_values
+from cspr.engine.runtime.case import Blocker, Case, Record, Refused, replay, unknown_role
+from cspr.engine.runtime.deadlines import DeadlineStatus, calendar_for, statuses, timings
+from cspr.engine.errors import CsprError, InputError
+from cspr.engine.definition.model import Definition
+from cspr.engine.store.sqlite import Store, StoreError, utc_now
 
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 MAX_NOTE = 4000
@@ -96,11 +96,11 @@ class Casebook:
             if normal:
                 import json
 
-                from .builder import build
+                from cspr.engine.definition.builder import build
 
                 found = build(json.loads(normal), f"stored process {content_hash[:19]}", text)
             else:  # pragma: no cover - a database mid-migration
-                from .loader import load_text
+                from cspr.engine.definition.loader import load_text
 
                 found = load_text(text, f"stored process {content_hash[:19]}")
             if found.content_hash != content_hash:
@@ -237,7 +237,7 @@ class Casebook:
             by = self._role(d, by)
             event = d.events.get(event_id)
             if event is None:
-                from .case import unknown_event
+                from cspr.engine.runtime.case import unknown_event
 
                 raise unknown_event(d, event_id)
             if by is None and len(event.by) == 1:
@@ -299,7 +299,7 @@ class Casebook:
 
     def impact(self, new: Definition) -> list[Any]:
         """For each open case of ``new``'s process: what would change under ``new``. Writes nothing."""
-        from .editions import impact
+        from cspr.engine.runtime.editions import impact
 
         refs = [r["ref"] for r in self.store.query(
             "SELECT ref FROM case_view WHERE final = 0 AND process_id = ? ORDER BY ref", (new.id,))]
@@ -318,8 +318,8 @@ class Casebook:
             return self._migrate(ref, new, state_map or {}, on or self.today, write=True)
 
     def _migrate(self, ref: str, new: Definition, state_map: Mapping[str, str], on: dt.date, write: bool) -> Any:
-        from .case import HistoryInvalid, replay_under
-        from .editions import compare
+        from cspr.engine.runtime.case import HistoryInvalid, replay_under
+        from cspr.engine.runtime.editions import compare
 
         case = self.load(ref)
         old = case.definition

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InputError
+from cspr.engine.errors import InputError
 from .model import Definition, Fact
 
 _TRUE = {"true", "yes", "y"}

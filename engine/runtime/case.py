@@ -2,7 +2,7 @@
 
 The event history is the truth. A :class:`Case` is what you get by applying a
 case's records in order, each transition fired through the process's
-``transitions`` machine (see :mod:`engine.machine`); replaying the same
+``transitions`` machine (see :mod:`cspr.engine.runtime.machine`); replaying the same
 records always gives the same case. The case can say, for any event, every
 reason it cannot be recorded now (:meth:`Case.blockers`), and which events are
 possible next (:meth:`Case.next_steps`).
@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import facts as fact_values
-from .errors import CsprError, InputError
-from .model import Definition
-from .rules import Evaluator, Verdict
+from cspr.engine.definition import facts as fact_values
+from cspr.engine.errors import CsprError, InputError
+from cspr.engine.definition.model import Definition
+from cspr.engine.definition.rules import Evaluator, Verdict
 
 KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated", "redacted",
          "action_added", "action_done", "action_dropped")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .model import Definition
+from cspr.engine.definition.model import Definition
 
 if TYPE_CHECKING:  # pragma: no cover
     from .case import Case

@@ -19,37 +19,11 @@ history still passes through it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-GENESIS = "sha256:" + "0" * 64
-
-
-def _sha(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def content(ref: str, seq: int, kind: str, name: str | None, on: str, role: str | None, actor: str,
-            recorded_at: str, facts: dict[str, Any], note: str | None, data: dict[str, Any]) -> dict[str, Any]:
-    """What an entry's digest covers: everything it says."""
-    return {"case": ref, "seq": seq, "kind": kind, "name": name, "on": on, "role": role, "actor": actor,
-            "recorded_at": recorded_at, "facts": facts, "note": note, "data": data}
-
-
-def digest(entry: dict[str, Any]) -> str:
-    return _sha(canonical_json(entry))
-
-
-def link(previous: str, value: str) -> str:
-    """The next hash of a chain: sha256 of the previous hash, a newline, and the new value."""
-    return _sha(f"{previous}\n{value}")
-
+from cspr.engine.store.chain import GENESIS, _sha, canonical_json, content, digest, link  # noqa: F401
 
 @dataclass
 class Finding:
@@ -143,7 +117,7 @@ def _verify_case(ref: str, entries: list[dict[str, Any]]) -> list[Finding]:
 
 def verify(book: Any, anchors: list[str] | tuple[str, ...] = ()) -> Report:
     """Every chain, every projection against a replay of its case, and SQLite's integrity check."""
-    from .errors import CsprError
+    from cspr.engine.errors import CsprError
 
     report = Report()
     report.integrity = "; ".join(r[0] for r in book.store.conn.execute("PRAGMA integrity_check").fetchall())

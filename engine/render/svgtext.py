@@ -1,6 +1,6 @@
 """Shared pieces of the SVG drawings: escaping, text measuring and wrapping, ids, primitives.
 
-See :mod:`engine.svg` for the drawings themselves.
+See :mod:`cspr.engine.render.svg` for the drawings themselves.
 """
 
 from __future__ import annotations

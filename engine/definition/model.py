@@ -1,6 +1,6 @@
 """The process definition as immutable values: the *spec*, never a running case.
 
-Plain frozen dataclasses with no I/O. :mod:`engine.loader` builds them from a
+Plain frozen dataclasses with no I/O. :mod:`cspr.engine.definition.loader` builds them from a
 checked YAML document; everything else (the case engine, the diff, the
 diagrams) reads them. ``Definition.canonical()`` is the normal form used for
 the content hash: it does not depend on key order, comments, or whether a

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .errors import DefinitionError, ProcessNotFound
+from cspr.engine.errors import DefinitionError, ProcessNotFound
 from .loader import load_file
 from .model import Definition
 from .resources import process_files

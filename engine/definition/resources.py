@@ -1,9 +1,11 @@
 """Where the shipped files live: the JSON Schema and the process definitions.
 
 In a checkout they are the repository's ``schemas/`` and ``processes/``
-folders; in an installed package the same folders are shipped as the
-``engine/schemas`` and ``engine/processes`` package data (see the
-package-dir mapping in ``pyproject.toml``). Callers use these functions and never build paths.
+folders; installed, the same folders are shipped as ``cspr/schemas`` and
+``cspr/processes`` (see the package-dir mapping in ``pyproject.toml``). Either
+way they sit two levels above this file's folder (``engine/definition/`` in a
+checkout, ``cspr/engine/definition/`` installed). Callers use these functions
+and never build paths.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from typing import Any
 SCHEMA_FILE = "process-definition.v1.schema.json"
 
 
-_HERE = Path(__file__).resolve().parent
+_TOP = Path(__file__).resolve().parents[2]  # the repository, or the installed cspr package
 
 
 def _folder(name: str) -> Path:
-    shipped = _HERE / name  # an installed wheel: engine/schemas, engine/processes
-    return shipped if shipped.is_dir() else _HERE.parent / name  # a checkout or an editable install
+    return _TOP / name
 
 
 def schema_path() -> Path:

@@ -1,6 +1,6 @@
 """Many cases at once, through exactly the same checks, written in batches.
 
-:class:`BulkCasebook` is a :class:`~engine.casebook.Casebook` whose writes are
+:class:`BulkCasebook` is a :class:`~cspr.engine.casebook.Casebook` whose writes are
 kept in memory and stored together by :meth:`BulkCasebook.flush`: one
 transaction for a whole batch of cases, entries inserted with one
 ``executemany`` and hashed exactly as single writes are, projections written
@@ -16,10 +16,10 @@ import datetime as dt
 from contextlib import nullcontext
 from typing import Any
 
-from .case import Case, Record
-from .casebook import Casebook
-from .model import Definition
-from .store import Store
+from cspr.engine.runtime.case import Case, Record
+from .book import Casebook
+from cspr.engine.definition.model import Definition
+from cspr.engine.store.sqlite import Store
 
 
 class BulkCasebook(Casebook):

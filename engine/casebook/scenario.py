@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .casebook import Casebook
-from .catalog import resolve
-from .deadlines import statuses
-from .errors import CsprError, InputError
-from .model import Definition
-from .yamlsafe import parse_yaml
+from .book import Casebook
+from cspr.engine.definition.catalog import resolve
+from cspr.engine.runtime.deadlines import statuses
+from cspr.engine.errors import CsprError, InputError
+from cspr.engine.definition.model import Definition
+from cspr.engine.definition.yamlsafe import parse_yaml
 
 
 class ScenarioError(CsprError):

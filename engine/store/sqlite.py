@@ -5,11 +5,11 @@ Tables:
 * ``processes``: every process version a case has used (hash, id, version and
   the YAML text itself, so a case can always be replayed under its rules);
 * ``events``: the append-only history of every case, each entry hashed into
-  its case's chain and the database's chain (see :mod:`engine.audit`);
+  its case's chain and the database's chain (see :mod:`cspr.engine.casebook.audit`);
   triggers refuse DELETE and every UPDATE but a redaction; ``(case_ref, seq)``
   is unique, so two writers can never both append the same step;
 * ``case_view`` and ``deadline_view``: projections for fast listing, always
-  rebuildable from ``events`` (:meth:`Store.rebuild` in ``engine.casebook``);
+  rebuildable from ``events`` (:meth:`Store.rebuild` in ``cspr.engine.casebook``);
 * ``_migrations``: the schema version; a database newer than this program is
   refused.
 
@@ -31,15 +31,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .case import Record
-from .errors import CsprError
+from cspr.engine.runtime.case import Record
+from cspr.engine.errors import CsprError
 
 APPLICATION_ID = 0x43535052  # "CSPR"
 BUSY_TIMEOUT_MS = 15_000
 
 def _add_hash_chains(conn: sqlite3.Connection) -> None:
     """Migration 2: hash every existing entry into its case chain and the database chain."""
-    from .audit import GENESIS, content, digest, link
+    from .chain import GENESIS, content, digest, link
 
     heads: dict[str, str] = {}
     chain = GENESIS
@@ -68,7 +68,7 @@ _APPEND_ONLY = """
 
 def _store_documents(conn: sqlite3.Connection) -> None:
     """Migration 7: keep each stored process's parsed document, so it loads without YAML or the schema."""
-    from .loader import load_text
+    from cspr.engine.definition.loader import load_text
 
     for content_hash, text in conn.execute("SELECT hash, source_text FROM processes").fetchall():
         conn.execute("UPDATE processes SET document = ? WHERE hash = ?",
@@ -350,7 +350,7 @@ class Store:
 
     def append_many(self, entries: list[tuple[str, Record]]) -> None:
         """Append many entries in one go (in order), hashed exactly as :meth:`append` would."""
-        from .audit import GENESIS, content, digest, link
+        from .chain import GENESIS, content, digest, link
 
         heads: dict[str, str] = {}
         last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
@@ -399,7 +399,7 @@ class Store:
 
     def append(self, ref: str, record: Record) -> str:
         """Append one entry, hashed into its case chain and the database chain; return its hash."""
-        from .audit import GENESIS, content, digest, link
+        from .chain import GENESIS, content, digest, link
 
         facts, data = _dumps(record.facts), _dumps(record.data)
         entry_digest = digest(content(ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role,
