@@ -11,16 +11,7 @@ from typing import Any
 from cspr.engine.definition import facts as fact_values
 from cspr.engine.casebook.book import CaseView
 from cspr.engine.runtime.deadlines import DeadlineStatus
-
-STATUS_WORDS = {
-    "overdue": "OVERDUE",
-    "due_soon": "due soon",
-    "upcoming": "upcoming",
-    "met": "met",
-    "met_late": "met late",
-    "not_started": "not started",
-    "not_applicable": "n/a",
-}
+from cspr.engine.runtime.kinds import RecordKind
 
 
 def table(rows: list[list[str]], header: list[str]) -> list[str]:
@@ -31,24 +22,6 @@ def table(rows: list[list[str]], header: list[str]) -> list[str]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1])] + [str(row[-1])]
         out.append("  ".join(cells).rstrip())
     return out
-
-
-def _days(n: int) -> str:
-    return f"{n} working day{'' if abs(n) == 1 else 's'}"
-
-
-def deadline_detail(s: DeadlineStatus) -> str:
-    t = s.timing
-    if s.status == "met":
-        return f"met {t.met_on.isoformat()}" if t.met_on else "met"
-    if s.status == "met_late":
-        return f"met {t.met_on.isoformat()}, {_days(s.late_by or 0)} late"
-    if s.status == "overdue":
-        return f"{_days(-(s.working_days_left or 0))} overdue"
-    if s.status in ("due_soon", "upcoming"):
-        left = s.working_days_left or 0
-        return "due today" if left == 0 else f"{_days(left)} left"
-    return t.reason
 
 
 def case_lines(view: CaseView) -> list[str]:
@@ -67,8 +40,8 @@ def case_lines(view: CaseView) -> list[str]:
     owner = lambda roles: ", ".join(d.roles[r].name for r in roles)  # noqa: E731
     rows = []
     for s in view.deadlines:
-        due = s.timing.due.isoformat() if s.timing.due and s.status != "not_applicable" else "-"
-        rows.append([STATUS_WORDS[s.status], due, s.timing.title, f"{deadline_detail(s)}; {owner(s.timing.owner)}"])
+        due = s.timing.due.isoformat() if s.timing.due and s.status is not DeadlineStatus.NOT_APPLICABLE else "-"
+        rows.append([s.status.label, due, s.timing.title, f"{s.detail}; {owner(s.timing.owner)}"])
     lines += ["  " + line for line in table(rows, ["STATUS", "DUE", "DEADLINE", "DETAIL; OWNER"])]
     lines += ["", "Next steps"]
     steps = case.next_steps()
@@ -106,20 +79,20 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
     """One record of the history: what happened, then its facts and note, then who typed it."""
     d = view.case.definition
     role = d.roles[record.role].name if record.role in d.roles else record.role
-    if record.kind == "opened":
+    if record.kind == RecordKind.OPENED:
         what = f"opened under {record.data.get('process_id')} {record.data.get('version')}"
-    elif record.kind == "transition":
+    elif record.kind == RecordKind.TRANSITION:
         title = d.events[record.name].title if record.name in d.events else record.name
         what = f"{record.name}: {title}" + (f" (by {role})" if role else "")
-    elif record.kind == "signoff":
+    elif record.kind == RecordKind.SIGNOFF:
         what = f"signed off by {role}"
-    elif record.kind == "facts":
+    elif record.kind == RecordKind.FACTS:
         what = "facts recorded" + (f" (by {role})" if role else "")
-    elif record.kind == "migrated":
+    elif record.kind == RecordKind.MIGRATED:
         data = record.data
         how = "its history replayed" if data.get("history_fits") else f"state mapped {data.get('state_before')} -> {data.get('state')}"
         what = f"moved from {data.get('from_version')} to {data.get('to_version')} ({how}); {str(data.get('to_hash'))[:19]}…"
-    elif record.kind == "redacted":
+    elif record.kind == RecordKind.REDACTED:
         what = f"redacted: the facts and notes of {record.data.get('entries')} entries removed; reason: {record.data.get('reason')}"
     else:
         what = record.kind
@@ -160,10 +133,6 @@ def list_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
 def deadline_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
     if not rows:
         return [f"No open deadlines (today {today.isoformat()})."]
-    body = []
-    for r in rows:
-        left = r["working_days_left"]
-        when = f"{_days(-left)} overdue" if left < 0 else ("due today" if r["due"] == today.isoformat() else f"{_days(left)} left")
-        body.append([r["due"], STATUS_WORDS[r["status"]], r["ref"], r["title"], when])
+    body = [[r["due"], DeadlineStatus(r["status"]).label, r["ref"], r["title"], r["detail"]] for r in rows]
     return table(body, ["DUE", "STATUS", "REF", "DEADLINE", "WHEN"]) + [
         f"{len(rows)} open deadline{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"]

@@ -39,7 +39,7 @@ def _facts_file(path: Path | None) -> dict[str, Any]:
 
 
 def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
-    from .case_text import STATUS_WORDS, deadline_detail
+    from cspr.engine.runtime.deadlines import DeadlineStatus
 
     view = book.show(ref)
     if as_json:
@@ -48,8 +48,9 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
     case, d = view.case, view.case.definition
     click.echo(f"{headline}; now at '{d.states[case.state].title}'")
     for s in view.deadlines:
-        if s.status in ("overdue", "due_soon", "upcoming", "met_late") or (s.status == "met" and s.timing.met_on == case.history[-1].on):
-            click.echo(f"  {STATUS_WORDS[s.status]}: {s.timing.title}, due {s.timing.due}: {deadline_detail(s)}")
+        if (s.status.open or s.status is DeadlineStatus.MET_LATE
+                or (s.status is DeadlineStatus.MET and s.timing.met_on == case.history[-1].on)):
+            click.echo(f"  {s.status.label}: {s.timing.title}, due {s.timing.due}: {s.detail}")
     ready = [s.event for s in case.next_steps() if s.ready]
     blocked = [s.event for s in case.next_steps() if not s.ready]
     if ready:

@@ -94,7 +94,7 @@ def _impact_lines(impact: Any) -> list[str]:
         lines.append(f"  state: {impact.state_before} → {impact.state_after}")
     for shift in impact.deadlines:
         if shift.changed:
-            show = lambda day, status: f"{day.isoformat() if day else '-'} ({status or 'none'})"  # noqa: E731
+            show = lambda day, status: f"{day.isoformat() if day else '-'} ({status.label if status else 'none'})"  # noqa: E731
             lines.append(f"  deadline '{shift.title}': due {show(shift.due_before, shift.status_before)} → "
                          f"{show(shift.due_after, shift.status_after)}")
     if impact.steps_added:

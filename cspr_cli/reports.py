@@ -99,6 +99,7 @@ def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_pa
 def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, db_path: Path | None, as_json: bool) -> None:
     """Agreed actions across cases, soonest due first."""
     from cspr.engine.casebook import actions
+    from cspr.engine.runtime.kinds import ActionStatus
 
     from .case_text import table
 
@@ -111,7 +112,7 @@ def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, 
     if not rows:
         click.echo(f"No actions (today {today.isoformat()}).")
         return
-    body = [[r["due"], "OVERDUE" if r["overdue"] else r["status"], r["ref"], r["action"], r["owner"],
+    body = [[r["due"], ActionStatus.on(r["status"], r["due"], today).label, r["ref"], r["action"], r["owner"],
              (r["text"] or "(redacted)")[:60]] for r in rows]
     emit_lines(table(body, ["DUE", "STATUS", "REF", "ID", "OWNER", "ACTION"])
                + [f"{len(rows)} action{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"])
@@ -133,8 +134,8 @@ def report() -> None:
 @json_option
 def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None, db_path: Path | None,
                       as_json: bool) -> None:
-    """For each deadline of the process: met on time, met late (median and worst
-    working days late), still open, and overdue."""
+    """For each deadline of the process: how many were met on time, met late (the median and the
+    worst lateness, in working days), are still open, or are overdue."""
     from cspr.engine.casebook.reports import timeliness
 
     from .case_text import table

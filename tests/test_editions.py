@@ -231,9 +231,9 @@ def test_impact_reports_moved_deadlines_and_writes_nothing(demo_db):
     assert result.exit_code == 0, result.output
     assert "Impact of cspr_pan_lancashire 2023.1" in result.stdout and "on 2 open cases" in result.stdout
     # the rapid review of LSBU-2025-031 counted from awareness (22 Dec 2025) instead of the notification (30 Dec)
-    assert "LSBU-2025-031 (2025.1 → 2023.1)\n  deadline 'Rapid review sent to the National Panel': due 2026-01-21 (met) → 2026-01-15 (met_late)" in result.stdout
+    assert "LSBU-2025-031 (2025.1 → 2023.1)\n  deadline 'Rapid review sent to the National Panel': due 2026-01-21 (met) → 2026-01-15 (met late)" in result.stdout
     # the open case's rapid review clock starts at once: 15 working days from 1 June 2026
-    assert "LSBU-2026-015 (2025.1 → 2023.1)\n  deadline 'Rapid review sent to the National Panel': due - (not_started) → 2026-06-22 (upcoming)" in result.stdout
+    assert "LSBU-2026-015 (2025.1 → 2023.1)\n  deadline 'Rapid review sent to the National Panel': due - (not started) → 2026-06-22 (upcoming)" in result.stdout
     data = json.loads(cli(demo_db, "impact", str(WT2023), "--json").stdout)
     assert [c["ref"] for c in data["cases"]] == ["LSBU-2025-031", "LSBU-2026-015"]
     assert dump(demo_db) == before

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -267,3 +268,34 @@ def test_a_schema_1_database_is_hashed_on_first_use(tmp_path):
     store.close()
     assert findings(path)["ok"]
     assert findings(path)["head"] == findings(tmp_path / "new.db")["head"]
+
+
+def test_a_schema_7_database_gets_each_deadlines_settled_status_and_lateness(tmp_path):
+    """Migrations 8 and 9 fill the new deadline columns as the deadline rules decide them (audit verify
+    replays every case and compares its projection), without a rebuild."""
+    path = tmp_path / "old.db"
+    assert run_cli("demo", "--db", str(path)).exit_code == 0
+    new = sqlite3.connect(path)
+    expected = new.execute("SELECT ref, deadline, settled, late_by FROM deadline_view ORDER BY ref, deadline").fetchall()
+    new.execute("ALTER TABLE deadline_view DROP COLUMN settled")
+    new.execute("ALTER TABLE deadline_view DROP COLUMN late_by")
+    new.execute("DELETE FROM _migrations WHERE version > 7")
+    new.commit()
+    new.close()
+    assert findings(path)["ok"]  # opening it migrates
+    migrated = sqlite3.connect(path)
+    got = migrated.execute("SELECT ref, deadline, settled, late_by FROM deadline_view ORDER BY ref, deadline").fetchall()
+    migrated.close()
+    assert got == expected
+    assert {row[2] for row in got} >= {"met", "met_late", None} and any(row[3] for row in got)
+
+
+def test_the_hash_chain_is_computed_in_one_place():
+    """Every store seals entries through chain.Chainer; only chain.py hashes (audit verify recomputes to check)."""
+    store_dir = Path(__file__).resolve().parent.parent / "engine" / "store"
+    for path in store_dir.glob("*.py"):
+        if path.name == "chain.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for made_here in ("link(", "digest(", "hashlib", "sha256"):
+            assert made_here not in text, f"{path.name} computes a hash itself ({made_here})"

@@ -12,10 +12,10 @@ import datetime as dt
 from typing import Any
 
 from cspr.engine.runtime.case import Blocker, Refused, unknown_role
+from cspr.engine.runtime.kinds import ActionStatus, RecordKind
 from cspr.engine.errors import InputError
 
 MAX_TEXT = 2000
-STATUSES = ("open", "done", "dropped")
 
 
 def add(book: Any, ref: str, stage: str, text: str, owner: str, due: dt.date,
@@ -47,9 +47,9 @@ def add(book: Any, ref: str, stage: str, text: str, owner: str, due: dt.date,
             blockers.append(Blocker("date", f"the due date {due.isoformat()} is before the day it was agreed ({on.isoformat()})"))
         if blockers:
             raise Refused(ref, "the action", blockers)
-        book.check_date(case, on, "action_added")
+        book.check_date(case, on, RecordKind.ACTION_ADDED)
         action_id = f"A{len(case.actions) + 1}"
-        book.append(case, "action_added", on, role=owner, note=text,
+        book.append(case, RecordKind.ACTION_ADDED, on, role=owner, note=text,
                     data={"action": action_id, "stage": stage, "owner": owner, "due": due.isoformat(),
                           "agreed_by": sorted(set(agreed_by))})
     return action_id
@@ -59,7 +59,8 @@ def close(book: Any, ref: str, action_id: str, outcome: str, reason: str | None 
           on: dt.date | None = None) -> None:
     """Mark an open action done, or dropped (a reason is required)."""
     on = on or book.today
-    if outcome == "dropped" and not (reason or "").strip():
+    kind = {ActionStatus.DONE: RecordKind.ACTION_DONE, ActionStatus.DROPPED: RecordKind.ACTION_DROPPED}[ActionStatus(outcome)]
+    if outcome == ActionStatus.DROPPED and not (reason or "").strip():
         raise InputError("say why the action is dropped with --reason")
     with book.transaction():
         case = book.load(ref)
@@ -67,13 +68,13 @@ def close(book: Any, ref: str, action_id: str, outcome: str, reason: str | None 
         if action is None:
             known = ", ".join(case.actions) or "none"
             raise InputError(f"{ref} has no action {action_id!r} (its actions: {known})")
-        if action["status"] != "open":
+        if action["status"] != ActionStatus.OPEN:
             raise Refused(ref, f"action {action_id} as {outcome}",
                           [Blocker("state", f"it is already {action['status']} (on {action['closed_on']})")])
         if on < dt.date.fromisoformat(action["added_on"]):
             raise InputError(f"{on.isoformat()} is before the action was agreed ({action['added_on']})")
-        book.check_date(case, on, f"action_{outcome}")
-        book.append(case, f"action_{outcome}", on, note=reason, data={"action": action_id})
+        book.check_date(case, on, kind)
+        book.append(case, kind, on, note=reason, data={"action": action_id})
 
 
 def listing(book: Any, overdue: bool = False, ref: str | None = None, owner: str | None = None,
@@ -81,11 +82,11 @@ def listing(book: Any, overdue: bool = False, ref: str | None = None, owner: str
     """Actions across cases, soonest due first, each with whether it is overdue today."""
     where, params = [], {"today": book.today.isoformat()}
     if status and status != "all":
-        if status not in STATUSES:
-            raise InputError(f"--status is one of: {', '.join(STATUSES)}, all")
+        if status not in ActionStatus.stored():
+            raise InputError(f"--status is one of: {', '.join(ActionStatus.stored())}, all")
         where.append("status = :status")
         params["status"] = status
-    if overdue:
+    if overdue:  # ActionStatus.on decides; the filter only narrows the rows read
         where.append("status = 'open' AND due < :today")
     if ref:
         where.append("ref = :ref")
@@ -93,11 +94,11 @@ def listing(book: Any, overdue: bool = False, ref: str | None = None, owner: str
     if owner:
         where.append("owner = :owner")
         params["owner"] = owner
-    sql = ("SELECT ref, action, stage, text, owner, due, status, added_on, closed_on, reason, agreed_by, "
-           "(status = 'open' AND due < :today) AS overdue FROM action_view "
+    sql = ("SELECT ref, action, stage, text, owner, due, status, added_on, closed_on, reason, agreed_by "
+           "FROM action_view "
            + (f"WHERE {' AND '.join(where)} " if where else "") + "ORDER BY due, ref, action")
     rows = book.store.query(sql, params)
     for row in rows:
-        row["overdue"] = bool(row["overdue"])
+        row["overdue"] = ActionStatus.on(row["status"], row["due"], book.today) is ActionStatus.OVERDUE
         row["agreed_by"] = row["agreed_by"].split(",") if row["agreed_by"] else []
     return rows

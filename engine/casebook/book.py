@@ -18,7 +18,8 @@ from typing import Any
 
 from cspr.engine.definition import facts as fact_values
 from cspr.engine.runtime.case import Blocker, Case, Record, Refused, replay, unknown_role
-from cspr.engine.runtime.deadlines import DeadlineStatus, calendar_for, statuses, timings
+from cspr.engine.runtime.deadlines import Assessment, Timing, calendar_for, status_on, statuses, timings
+from cspr.engine.runtime.kinds import RecordKind
 from cspr.engine.errors import CsprError, InputError
 from cspr.engine.definition.model import Definition
 from cspr.engine.store.sqlite import Store, StoreError, utc_now
@@ -52,7 +53,7 @@ class CaseView:
 
     case: Case
     today: dt.date
-    deadlines: list[DeadlineStatus]
+    deadlines: list[Assessment]
 
     def as_dict(self) -> dict[str, Any]:
         case, d = self.case, self.case.definition
@@ -183,15 +184,7 @@ class Casebook:
             "opened_on": case.opened_on.isoformat() if case.opened_on else "", "last_on": last.on.isoformat(),
             "last_seq": last.seq,
         }
-        iso = lambda day: day.isoformat() if day else None  # noqa: E731
-        deadline_rows = [
-            {
-                "ref": case.ref, "deadline": t.deadline, "title": t.title, "owner": ",".join(t.owner),
-                "start": iso(t.start), "due": iso(t.due), "warn_from": iso(t.warn_from), "met_on": iso(t.met_on),
-                "applicable": int(t.applicable), "open": int(t.open), "reason": t.reason or None,
-            }
-            for t in timings(case)
-        ]
+        deadline_rows = [{"ref": case.ref, **t.to_row()} for t in timings(case)]
         action_rows = [
             {**{k: v for k, v in action.items() if k != "agreed_by"}, "ref": case.ref,
              "agreed_by": ",".join(action["agreed_by"])}
@@ -209,7 +202,7 @@ class Casebook:
             raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
         if check_reference and definition.reference and not re.fullmatch(definition.reference.pattern, ref):
             raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
-        self.check_date(None, opened_on, "opened")
+        self.check_date(None, opened_on, RecordKind.OPENED)
         opening = {definition.opening.date_fact: opened_on, **(facts or {})}
         missing = [f for f in definition.opening.facts if opening.get(f) is None]
         if missing:
@@ -221,7 +214,7 @@ class Casebook:
             self.save_process(definition)
             self._definitions[definition.content_hash] = definition
             case = Case(ref, definition)
-            self.append(case, "opened", opened_on, role=self._role(definition, by), facts=opening, note=note,
+            self.append(case, RecordKind.OPENED, opened_on, role=self._role(definition, by), facts=opening, note=note,
                          data={"process_id": definition.id, "version": definition.version,
                                "process_hash": definition.content_hash})
         return case
@@ -245,8 +238,8 @@ class Casebook:
             blockers = case.blockers(event_id, by, facts or {})
             if blockers:
                 raise Refused(ref, f"'{event_id}'", blockers)
-            self.check_date(case, on, "transition")
-            self.append(case, "transition", on, name=event_id, role=by, facts=facts, note=note)
+            self.check_date(case, on, RecordKind.TRANSITION)
+            self.append(case, RecordKind.TRANSITION, on, name=event_id, role=by, facts=facts, note=note)
         return case
 
     def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
@@ -263,10 +256,10 @@ class Casebook:
             if role in case.signoffs:
                 raise Refused(ref, f"a sign-off by {role}", [Blocker(
                     "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} (#{case.signoffs[role].seq})")])
-            self.check_date(case, on, "signoff")
+            self.check_date(case, on, RecordKind.SIGNOFF)
             if case.entered_on and on < case.entered_on:
                 raise InputError(f"{on.isoformat()} is before the case reached its current step ({case.entered_on.isoformat()})")
-            self.append(case, "signoff", on, name=role, role=role, note=note)
+            self.append(case, RecordKind.SIGNOFF, on, name=role, role=role, note=note)
         return case
 
     def note(self, ref: str, text: str, on: dt.date | None = None, by: str | None = None) -> Case:
@@ -276,8 +269,8 @@ class Casebook:
         with self.transaction():
             case = self.load(ref)
             by = self._role(case.definition, by)
-            self.check_date(case, on, "note")
-            self.append(case, "note", on, role=by, note=text)
+            self.check_date(case, on, RecordKind.NOTE)
+            self.append(case, RecordKind.NOTE, on, role=by, note=text)
         return case
 
     def set_facts(self, ref: str, values: Mapping[str, Any] | None = None,
@@ -293,8 +286,8 @@ class Casebook:
             date_fact = case.definition.opening.date_fact
             if date_fact in facts and facts[date_fact] is None:
                 raise InputError(f"'{date_fact}' opened the case and cannot be cleared; correct it instead")
-            self.check_date(case, on, "facts")
-            self.append(case, "facts", on, role=by, facts=facts, note=note)
+            self.check_date(case, on, RecordKind.FACTS)
+            self.append(case, RecordKind.FACTS, on, role=by, facts=facts, note=note)
         return case
 
     def impact(self, new: Definition) -> list[Any]:
@@ -333,7 +326,7 @@ class Casebook:
                 raise InputError(f"--map {source}={target}: {old.label} has no state {source!r}")
             if target not in new.states:
                 raise InputError(f"--map {source}={target}: {new.label} has no state {target!r}")
-        self.check_date(case, on, "migrated")
+        self.check_date(case, on, RecordKind.MIGRATED)
         records = self.store.records(ref)
         failure = None
         try:
@@ -346,7 +339,7 @@ class Casebook:
             state = state_map[case.state]
         self._definitions[new.content_hash] = new
         record = Record(
-            seq=len(records) + 1, kind="migrated", on=on, actor=self.actor, recorded_at=utc_now(),
+            seq=len(records) + 1, kind=RecordKind.MIGRATED, on=on, actor=self.actor, recorded_at=utc_now(),
             data={"from_hash": old.content_hash, "from_version": old.version, "to_hash": new.content_hash,
                   "to_version": new.version, "state_before": case.state, "state": state,
                   "state_map": dict(state_map), "history_fits": failure is None},
@@ -373,9 +366,9 @@ class Casebook:
             case = self.load(ref)
             if case.redacted:
                 raise Refused(ref, "a redaction", [Blocker("state", "the case is already redacted")])
-            self.check_date(case, on, "redacted")
+            self.check_date(case, on, RecordKind.REDACTED)
             count = self.store.redact(ref)
-            self.append(self.load(ref), "redacted", on, data={"entries": count, "fields": ["facts", "note"],
+            self.append(self.load(ref), RecordKind.REDACTED, on, data={"entries": count, "fields": ["facts", "note"],
                                                               "reason": reason})
         return count
 
@@ -450,23 +443,23 @@ class Casebook:
             where.append("d.due <= :limit")
             params["limit"] = max(limits.values(), default=self.today).isoformat()
         sql = f"""
-            SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from,
-                   CASE WHEN d.due < :today THEN 'overdue'
-                        WHEN d.due = :today OR (d.warn_from IS NOT NULL AND d.warn_from <= :today) THEN 'due_soon'
-                        ELSE 'upcoming' END AS status,
-                   c.state, c.state_title, c.process_hash
+            SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable,
+                   d.reason, d.late_by, c.state, c.state_title, c.process_hash
             FROM deadline_view d JOIN case_view c ON c.ref = d.ref
             WHERE {' AND '.join(where)}
             ORDER BY d.due, d.ref, d.deadline
         """
         rows = []
         for row in self.store.query(sql, params):
-            process_hash = row.pop("process_hash")
-            due = dt.date.fromisoformat(row["due"])
-            if within is not None and due > limits[process_hash]:
+            process_hash = row["process_hash"]
+            timing = Timing.from_row(row)
+            if within is not None and timing.due is not None and timing.due > limits[process_hash]:
                 continue  # within the widest calendar's limit, not this case's own
-            calendar = calendar_for(self.definition(process_hash))
-            row["working_days_left"] = calendar.working_days_between(self.today, due)
-            row["owner"] = row["owner"].split(",") if row["owner"] else []
-            rows.append(row)
+            a = status_on(timing, self.today, calendar_for(self.definition(process_hash)))
+            rows.append({
+                "ref": row["ref"], "deadline": timing.deadline, "title": timing.title, "owner": list(timing.owner),
+                "start": row["start"], "due": row["due"], "warn_from": row["warn_from"], "status": a.status,
+                "state": row["state"], "state_title": row["state_title"], "working_days_left": a.working_days_left,
+                "late_by_working_days": a.late_by, "detail": a.detail,
+            })
         return rows

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cspr.engine.runtime.deadlines import calendar_for
+from cspr.engine.runtime.deadlines import DeadlineStatus, Timing, calendar_for, status_on
 
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
@@ -59,7 +59,8 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
         where.append("d.due <= :end")
         params["end"] = end.isoformat()
     rows = book.store.query(
-        "SELECT d.ref, d.deadline, d.due, d.met_on, c.process_id, c.process_hash FROM deadline_view d "
+        "SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, d.late_by, "
+        "c.process_id, c.process_hash FROM deadline_view d "
         f"JOIN case_view c ON c.ref = d.ref WHERE {' AND '.join(where)} ORDER BY d.due", params)
     definitions = latest_definitions(book)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -78,22 +79,17 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
         if by is None:
             for deadline in definition.deadlines:
                 group(process_id, deadline, "all")
+    counted = {DeadlineStatus.MET: "met_on_time", DeadlineStatus.MET_LATE: "met_late",
+               DeadlineStatus.OVERDUE: "overdue", DeadlineStatus.DUE_SOON: "open", DeadlineStatus.UPCOMING: "open"}
     for row in progress(rows):
-        due = dt.date.fromisoformat(row["due"])
-        g = group(row["process_id"], row["deadline"], period_of(due, by))
+        t = Timing.from_row(row)
+        assert t.due is not None
+        g = group(row["process_id"], row["deadline"], period_of(t.due, by))
         g["due"] += 1
-        if row["met_on"]:
-            met = dt.date.fromisoformat(row["met_on"])
-            if met <= due:
-                g["met_on_time"] += 1
-            else:
-                g["met_late"] += 1
-                calendar = calendar_for(book.definition(row["process_hash"]))
-                g["late_days"].append(max(1, calendar.working_days_between(due, met)))
-        elif due < today:
-            g["overdue"] += 1
-        else:
-            g["open"] += 1
+        a = status_on(t, today, calendar_for(book.definition(row["process_hash"])))
+        g[counted[a.status]] += 1
+        if a.status is DeadlineStatus.MET_LATE:
+            g["late_days"].append(a.late_by)
     out = []
     for key in sorted(groups):
         g = groups[key]
@@ -117,20 +113,21 @@ def overview(book: Any, week: int = 5, progress: Progress = _no_progress) -> dic
         d = case.definition
         calendar = calendar_for(d)
         horizon = calendar.add_working_days(book.today, week)
-        deadlines = [s for s in statuses(case, book.today) if s.status in ("overdue", "due_soon", "upcoming")]
+        deadlines = [s for s in statuses(case, book.today) if s.status.open]
         waiting: dict[str, list[str]] = {}
         for step in case.next_steps():
             for role in (r for r in d.events[step.event].requires.signoff if r not in case.signoffs):
                 waiting.setdefault(d.roles[role].name, []).append(f"sign-off at '{d.states[case.state].title}'")
         for s in deadlines:
-            if s.status == "overdue":
+            if s.status is DeadlineStatus.OVERDUE:
                 for role in s.timing.owner:
-                    waiting.setdefault(d.roles[role].name, []).append(f"'{s.timing.title}' (overdue)")
+                    waiting.setdefault(d.roles[role].name, []).append(f"'{s.timing.title}' ({s.detail})")
         cases.append({
             "ref": ref, "state": case.state, "state_title": d.states[case.state].title,
             "stage_title": d.stages[case.stage].title, "version": d.version,
-            "overdue": [s.as_dict() for s in deadlines if s.status == "overdue"],
-            "due_this_week": [s.as_dict() for s in deadlines if s.status != "overdue" and s.timing.due and s.timing.due <= horizon],
+            "overdue": [s.as_dict() for s in deadlines if s.status is DeadlineStatus.OVERDUE],
+            "due_this_week": [s.as_dict() for s in deadlines
+                              if s.status is not DeadlineStatus.OVERDUE and s.timing.due and s.timing.due <= horizon],
             "waiting_on": {who: sorted(set(what)) for who, what in sorted(waiting.items())},
             "next_steps": [s.as_dict() for s in case.next_steps()],
         })
@@ -142,15 +139,17 @@ def table(book: Any, name: str) -> list[dict[str, Any]]:
     if name == "cases":
         return book.list_cases()
     if name == "deadlines":
-        return book.store.query(
+        rows = book.store.query(
             "SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, "
-            "CASE WHEN d.met_on IS NOT NULL THEN (CASE WHEN d.met_on <= d.due THEN 'met' ELSE 'met_late' END) "
-            "WHEN d.applicable = 0 THEN 'not_applicable' WHEN d.due IS NULL THEN 'not_started' "
-            "WHEN d.due < :today THEN 'overdue' "
-            "WHEN d.due = :today OR (d.warn_from IS NOT NULL AND d.warn_from <= :today) THEN 'due_soon' "
-            "ELSE 'upcoming' END AS status, c.state, c.version "
-            "FROM deadline_view d JOIN case_view c ON c.ref = d.ref ORDER BY d.ref, d.due",
-            {"today": book.today.isoformat()})
+            "d.late_by, c.state, c.version, c.process_hash "
+            "FROM deadline_view d JOIN case_view c ON c.ref = d.ref ORDER BY d.ref, d.due")
+        out = []
+        for row in rows:
+            a = status_on(Timing.from_row(row), book.today, calendar_for(book.definition(row["process_hash"])))
+            out.append({k: row[k] for k in ("ref", "deadline", "title", "owner", "start", "due", "warn_from", "met_on",
+                                             "applicable")} | {"status": a.status, "state": row["state"],
+                                                               "version": row["version"]})
+        return out
     if name == "actions":
         from .actions import listing
 

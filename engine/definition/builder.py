@@ -37,6 +37,7 @@ from .model import (
     Stage,
     State,
 )
+from .workdays import PeriodUnit
 
 
 def _ids(value: Any) -> tuple[str, ...]:
@@ -87,7 +88,7 @@ def _period(value: dict[str, int] | None) -> Period | None:
     if not value:
         return None
     (unit, amount), = value.items()
-    return Period(amount, unit)  # type: ignore[arg-type]
+    return Period(amount, PeriodUnit(unit))
 
 
 def _frozen(mapping: dict[str, Any]) -> Any:

@@ -26,6 +26,7 @@ from .describe import cite_words, deadline_words
 from .builder import rule_from
 from .model import All, Any_, Citation, Definition
 from .rules import describe as rule_words
+from .workdays import PeriodUnit
 
 SECTIONS = ("sources", "roles", "facts", "criteria", "stages", "states", "events", "deadlines", "actions")
 HEADINGS = {
@@ -310,8 +311,7 @@ class _Differ:
 
 def _period_words(period: dict[str, int]) -> str:
     (unit, amount), = period.items()
-    word = {"working_days": "working day", "calendar_days": "calendar day", "months": "month"}[unit]
-    return f"{amount} {word}{'' if amount == 1 else 's'}"
+    return PeriodUnit(unit).amount(amount)
 
 
 def diff(old: Definition, new: Definition) -> list[Change]:

@@ -20,6 +20,8 @@ from functools import cached_property
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Union
 
+from .workdays import PeriodUnit
+
 FactType = Literal["boolean", "integer", "date", "text", "enum", "list"]
 Scalar = Union[str, int, bool]
 
@@ -196,13 +198,12 @@ class Event:
 @dataclass(frozen=True)
 class Period:
     amount: int
-    unit: Literal["working_days", "calendar_days", "months"]
+    unit: PeriodUnit
 
-    KEYS: ClassVar[tuple[str, ...]] = ("working_days", "calendar_days", "months")
+    KEYS: ClassVar[tuple[str, ...]] = tuple(PeriodUnit)
 
     def words(self) -> str:
-        unit = {"working_days": "working day", "calendar_days": "calendar day", "months": "month"}[self.unit]
-        return f"{self.amount} {unit}{'' if self.amount == 1 else 's'}"
+        return self.unit.amount(self.amount)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 from collections.abc import Iterable
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -125,6 +126,26 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
+class PeriodUnit(StrEnum):
+    """The units a period is counted in; the value is the YAML key (``working_days: 5``)."""
+
+    word: str
+
+    def __new__(cls, value: str, word: str) -> PeriodUnit:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.word = word
+        return member
+
+    WORKING_DAYS = "working_days", "working day"
+    CALENDAR_DAYS = "calendar_days", "calendar day"
+    MONTHS = "months", "month"
+
+    def amount(self, n: int) -> str:
+        """'1 working day', '5 working days', '2 months'."""
+        return f"{n} {self.word}{'' if abs(n) == 1 else 's'}"
+
+
 class WorkingCalendar:
     """Working-day arithmetic for one holiday region plus local closure days."""
 
@@ -209,12 +230,12 @@ class WorkingCalendar:
         return result
 
     def shift(self, day: dt.date, amount: int, unit: str) -> dt.date:
-        """Move ``day`` by ``amount`` units: working_days, calendar_days or months."""
-        if unit == "working_days":
+        """Move ``day`` by ``amount`` units (a :class:`PeriodUnit`)."""
+        if unit == PeriodUnit.WORKING_DAYS:
             return self.add_working_days(day, amount)
-        if unit == "calendar_days":
+        if unit == PeriodUnit.CALENDAR_DAYS:
             return self.add_calendar_days(day, amount)
-        if unit == "months":
+        if unit == PeriodUnit.MONTHS:
             return add_months(day, amount)
         raise CalendarError(f"unknown unit {unit!r}")
 

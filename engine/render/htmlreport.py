@@ -11,12 +11,8 @@ from html import escape
 from typing import Any
 
 from cspr.engine.definition import facts as fact_values
-
-STATUS_WORDS = {
-    "overdue": "Overdue", "due_soon": "Due soon", "upcoming": "Upcoming", "met": "Met", "met_late": "Met late",
-    "not_started": "Not started", "not_applicable": "Not applicable", "open": "Open", "done": "Done",
-    "dropped": "Dropped",
-}
+from cspr.engine.runtime.deadlines import DeadlineStatus
+from cspr.engine.runtime.kinds import ActionStatus, RecordKind
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -50,8 +46,8 @@ def _page(title: str, body: list[str]) -> str:
             + "\n</body>\n</html>\n")
 
 
-def _status(status: str) -> str:
-    return f'<span class="status {escape(status)}">{escape(STATUS_WORDS.get(status, status))}</span>'
+def _status(status: DeadlineStatus | ActionStatus) -> str:
+    return f'<span class="status {escape(status.value)}">{escape(status.heading)}</span>'
 
 
 def _date(value: Any) -> str:
@@ -72,19 +68,9 @@ def _deadline_rows(definition: Any, deadlines: list[Any]) -> list[list[str]]:
     rows = []
     for s in deadlines:
         t = s.timing
-        if s.status == "met_late":
-            detail = f"met {t.met_on.isoformat()}, {s.late_by} working day{'s' if s.late_by != 1 else ''} late"
-        elif s.status == "met":
-            detail = f"met {t.met_on.isoformat()}" if t.met_on else "met"
-        elif s.status == "overdue":
-            detail = f"{-(s.working_days_left or 0)} working days overdue"
-        elif s.status in ("upcoming", "due_soon"):
-            detail = "due today" if s.working_days_left == 0 else f"{s.working_days_left} working days left"
-        else:
-            detail = t.reason
         owners = ", ".join(definition.roles[r].name for r in t.owner)
-        due = t.due if s.status != "not_applicable" else None
-        rows.append([escape(t.title), _date(due), _status(s.status), escape(detail), escape(owners)])
+        due = t.due if s.status is not DeadlineStatus.NOT_APPLICABLE else None
+        rows.append([escape(t.title), _date(due), _status(s.status), escape(s.detail), escape(owners)])
     return rows
 
 
@@ -100,14 +86,14 @@ def case_report(view: Any, actions: list[dict[str, Any]], entries: list[dict[str
             f'<p class="meta">Process {escape(d.title)}, version {escape(d.version)} ({escape(d.edition)})</p>',
             f'<p class="meta small">Opened {_date(case.opened_on)} &middot; as on {_date(today)} &middot; '
             f'process hash <span class="hash">{escape(d.content_hash)}</span></p>']
-    overdue = [s for s in view.deadlines if s.status == "overdue"]
+    overdue = [s for s in view.deadlines if s.status is DeadlineStatus.OVERDUE]
     if overdue:
         items = "".join(f"<li>{escape(s.timing.title)}: due {_date(s.timing.due)}</li>" for s in overdue)
         body.append(f'<div class="banner"><strong>Overdue</strong><ul>{items}</ul></div>')
     body += ["<h2>Deadlines</h2>",
              _table(["Deadline", "Due", "Status", "Detail", "Owner"], _deadline_rows(d, view.deadlines))]
-    events = [(r.on, r.name if r.kind == "transition" else r.kind) for r in case.history
-              if r.kind in ("opened", "transition", "migrated")]
+    events = [(r.on, r.name if r.kind == RecordKind.TRANSITION else r.kind) for r in case.history
+              if r.kind in (RecordKind.OPENED, RecordKind.TRANSITION, RecordKind.MIGRATED)]
     lane = [{"title": s.timing.title, "due": s.timing.due, "met_on": s.timing.met_on, "status": s.status}
             for s in view.deadlines]
     dates = [e[0] for e in events] + [x for s in view.deadlines for x in (s.timing.due, s.timing.met_on) if x] + [today]
@@ -134,7 +120,7 @@ def case_report(view: Any, actions: list[dict[str, Any]], entries: list[dict[str
         criteria_rows.append([escape(d.criteria[criterion_id].title), escape(word), escape("; ".join(why))])
     body += ["<h2>Criteria</h2>", _table(["Criterion", "Result", "Because"], criteria_rows)]
     action_rows = [[escape(a["action"]), escape(a["text"] or "(redacted)"), escape(d.roles[a["owner"]].name if a["owner"] in d.roles else a["owner"]),
-                    _date(a["due"]), _status("overdue" if a.get("overdue") else a["status"])] for a in actions]
+                    _date(a["due"]), _status(ActionStatus.on(a["status"], a["due"], today))] for a in actions]
     body += ["<h2>Agreed actions</h2>",
              _table(["Id", "Action", "Owner", "Due", "Status"], action_rows) if action_rows else "<p>None.</p>"]
     history_rows = []

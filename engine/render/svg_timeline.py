@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from cspr.engine.runtime.deadlines import DeadlineStatus as S
+
 from .svgtext import (
     MONTHS,
     _num,
@@ -29,10 +31,6 @@ TL_FONT = 12.0
 HALO = ' stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
 TL_SMALL = 11.5
 
-STATUS_WORDS = {
-    "upcoming": "Upcoming", "due_soon": "Due soon", "overdue": "Overdue", "met": "Met",
-    "met_late": "Met late", "not_started": "Not started", "not_applicable": "Not applicable",
-}
 RED, AMBER, GREEN, ORANGE, BLUE, GREY = "#c62828", "#f0a000", "#2e7d32", "#d84315", "#1f3b73", "#8a8f98"
 
 
@@ -55,16 +53,16 @@ def _circle(x: float, y: float, fill: str, r: float = 5.0) -> str:
     return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{fill}" stroke="#000" stroke-width="1"/>'
 
 
-def _due_marker(status: str, x: float, y: float) -> str:
-    if status == "overdue":
+def _due_marker(status: S, x: float, y: float) -> str:
+    if status is S.OVERDUE:
         return _diamond(x, y, RED, "#000", width=1.5)
-    if status == "due_soon":
+    if status is S.DUE_SOON:
         return _diamond(x, y, AMBER, "#000", width=1.5)
-    if status == "not_started":
+    if status is S.NOT_STARTED:
         return _diamond(x, y, "#fff", GREY, dash="2 1.5")
-    if status == "not_applicable":
+    if status is S.NOT_APPLICABLE:
         return _diamond(x, y, "#eee", "#bbb", width=1)
-    if status in ("met", "met_late"):
+    if status in (S.MET, S.MET_LATE):
         return _diamond(x, y, "#fff", "#555", width=1.3)
     return _diamond(x, y, "#fff", BLUE, width=1.8)
 
@@ -175,14 +173,14 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
     # Deadlines.
     for k, deadline in enumerate(shown):
         cy = lanes_top + k * TL_LANE + TL_LANE / 2
-        status = str(deadline.get("status") or "upcoming")
+        status = S(deadline.get("status") or S.UPCOMING)
         title = str(deadline.get("title") or "")
         due: dt.date = deadline["due"]
         met_on: dt.date | None = deadline.get("met_on")
-        faded = status == "not_applicable"
-        out.append(f'<g class="cspr-deadline" data-status="{esc(status)}">')
+        faded = status is S.NOT_APPLICABLE
+        out.append(f'<g class="cspr-deadline" data-status="{esc(status.value)}">')
         tip = f"{title}: due {day_words(due)}" + (f", met {day_words(met_on)}" if met_on else "") \
-            + f" ({STATUS_WORDS.get(status, status)})"
+            + f" ({status.heading})"
         out.append(f"<title>{esc(tip)}</title>")
         lines = wrap(title, TL_LABEL_W - 16, TL_FONT)
         if len(lines) > 2:
@@ -194,31 +192,30 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
             out.append(f'<tspan x="12" y="{_num(first + n * TL_FONT * 1.1)}">{esc(line)}</tspan>')
         out.append("</text>")
         xd = X(due)
-        if status == "overdue":
+        if status is S.OVERDUE:
             xt = X(today)
             out.append(f'<line class="cspr-overdue-line" x1="{_num(xd)}" y1="{_num(cy)}" x2="{_num(xt)}"'
                        f' y2="{_num(cy)}" stroke="{RED}" stroke-width="3" stroke-dasharray="6 3"/>')
             out.append(f'<line x1="{_num(xt)}" y1="{_num(cy - 6)}" x2="{_num(xt)}" y2="{_num(cy + 6)}" stroke="{RED}"'
                        f' stroke-width="2"/>')
-        elif status == "due_soon" and today <= due:
+        elif status is S.DUE_SOON and today <= due:
             out.append(f'<line x1="{_num(X(today))}" y1="{_num(cy)}" x2="{_num(xd)}" y2="{_num(cy)}"'
                        f' stroke="{AMBER}" stroke-width="2.5" stroke-dasharray="1.5 2.5"/>')
-        if met_on is not None and status in ("met", "met_late"):
+        if met_on is not None and status in (S.MET, S.MET_LATE):
             xm = X(met_on)
-            if status == "met_late":
+            if status is S.MET_LATE:
                 out.append(f'<line class="cspr-late-line" x1="{_num(xd)}" y1="{_num(cy)}" x2="{_num(xm)}"'
                            f' y2="{_num(cy)}" stroke="{ORANGE}" stroke-width="3"/>')
             else:
                 out.append(f'<line x1="{_num(xm)}" y1="{_num(cy)}" x2="{_num(xd)}" y2="{_num(cy)}" stroke="#9aa0a8"'
                            f' stroke-width="1"/>')
         out.append(f'<g class="cspr-due">{_due_marker(status, xd, cy)}</g>')
-        if met_on is not None and status in ("met", "met_late"):
+        if met_on is not None and status in (S.MET, S.MET_LATE):
             xm = X(met_on)
-            mark = _square(xm, cy, ORANGE) if status == "met_late" else _circle(xm, cy, GREEN)
+            mark = _square(xm, cy, ORANGE) if status is S.MET_LATE else _circle(xm, cy, GREEN)
             out.append(f'<g class="cspr-met">{mark}</g>')
-        word = STATUS_WORDS.get(status, status)
-        out.append(_text(TL_WIDTH - TL_STATUS_W, cy + 4, word, TL_FONT, weight="bold" if status in
-                         ("overdue", "due_soon", "met_late") else None, fill="#888" if faded else "#111"))
+        out.append(_text(TL_WIDTH - TL_STATUS_W, cy + 4, status.heading, TL_FONT, weight="bold" if status in
+                         (S.OVERDUE, S.DUE_SOON, S.MET_LATE) else None, fill="#888" if faded else "#111"))
         out.append("</g>")
 
     if hidden:
@@ -283,18 +280,18 @@ def _ticks(start: dt.date, end: dt.date, width: float) -> list[tuple[dt.date, st
 
 def _timeline_legend(y: float) -> tuple[str, float]:
     items = [
-        (lambda x, cy: _diamond(x + 8, cy, "#fff", BLUE, width=1.8), "Due date (upcoming)"),
+        (lambda x, cy: _diamond(x + 8, cy, "#fff", BLUE, width=1.8), f"Due date ({S.UPCOMING.label})"),
         (lambda x, cy: f'<line x1="{_num(x - 6)}" y1="{_num(cy)}" x2="{_num(x + 8)}" y2="{_num(cy)}" stroke="{AMBER}"'
          f' stroke-width="2.5" stroke-dasharray="1.5 2.5"/>' + _diamond(x + 8, cy, AMBER, "#000"),
-         "Due soon (dotted: today to due)"),
+         f"{S.DUE_SOON.heading} (dotted: today to due)"),
         (lambda x, cy: _diamond(x, cy, RED, "#000") + f'<line x1="{_num(x)}" y1="{_num(cy)}" x2="{_num(x + 22)}"'
          f' y2="{_num(cy)}" stroke="{RED}" stroke-width="3" stroke-dasharray="6 3"/>',
-         "Overdue (dashed: due to today)"),
-        (lambda x, cy: _circle(x + 8, cy, GREEN), "Met"),
+         f"{S.OVERDUE.heading} (dashed: due to today)"),
+        (lambda x, cy: _circle(x + 8, cy, GREEN), S.MET.heading),
         (lambda x, cy: f'<line x1="{_num(x)}" y1="{_num(cy)}" x2="{_num(x + 20)}" y2="{_num(cy)}" stroke="{ORANGE}"'
          f' stroke-width="3"/>' + _diamond(x, cy, "#fff", "#555", width=1.3) + _square(x + 20, cy, ORANGE),
-         "Met late (solid: due to met)"),
-        (lambda x, cy: _diamond(x + 8, cy, "#fff", GREY, dash="2 1.5"), "Not started"),
+         f"{S.MET_LATE.heading} (solid: due to met)"),
+        (lambda x, cy: _diamond(x + 8, cy, "#fff", GREY, dash="2 1.5"), S.NOT_STARTED.heading),
         (lambda x, cy: f'<circle cx="{_num(x + 8)}" cy="{_num(cy)}" r="4" fill="#222"/>', "Event"),
         (lambda x, cy: f'<line x1="{_num(x + 8)}" y1="{_num(cy - 8)}" x2="{_num(x + 8)}" y2="{_num(cy + 8)}"'
          f' stroke="#000" stroke-width="1.6" stroke-dasharray="5 3"/>', "Today"),

@@ -31,8 +31,9 @@ from cspr.engine.errors import CsprError, InputError
 from cspr.engine.definition.model import Definition
 from cspr.engine.definition.rules import Evaluator, Verdict
 
-KINDS = ("opened", "transition", "facts", "signoff", "note", "migrated", "redacted",
-         "action_added", "action_done", "action_dropped")
+from .kinds import ActionStatus, RecordKind
+
+KINDS = tuple(RecordKind)
 
 
 
@@ -54,11 +55,11 @@ class Record:
 
     def label(self) -> str:
         """The record in a few words: the event id, 'sign-off by ROLE', 'facts'..."""
-        if self.kind == "transition":
+        if self.kind == RecordKind.TRANSITION:
             return str(self.name)
-        if self.kind == "signoff":
+        if self.kind == RecordKind.SIGNOFF:
             return f"sign-off by {self.name}"
-        if self.kind == "migrated":
+        if self.kind == RecordKind.MIGRATED:
             return f"migration to {self.data.get('to_version')}"
         return self.kind
 
@@ -172,7 +173,7 @@ class Case:
 
     @property
     def redacted(self) -> bool:
-        return any(r.kind == "redacted" for r in self.history)
+        return any(r.kind == RecordKind.REDACTED for r in self.history)
 
     def evaluator(self, extra: Mapping[str, Any] | None = None) -> Evaluator:
         facts = self.facts if not extra else _merged(self.facts, extra)
@@ -252,44 +253,44 @@ class Case:
         """Apply one stored record; a transition that does not fit raises HistoryInvalid."""
         if record.kind not in KINDS:
             raise HistoryInvalid(self.ref, record, [Blocker("state", f"unknown kind of record {record.kind!r}")])
-        if (record.kind == "opened") != (not self.history):
+        if (record.kind == RecordKind.OPENED) != (not self.history):
             raise HistoryInvalid(self.ref, record, [Blocker("state", "a history starts with exactly one 'opened' record")])
         typed = {name: fact_values.from_json(self.definition, name, value) for name, value in record.facts.items()}
-        if record.kind == "opened":
+        if record.kind == RecordKind.OPENED:
             self.state = self.definition.initial_state.id
             self.facts = _merged({}, typed)
             self.opened_on = self.entered_on = record.on
             self.entered_seq = record.seq
             self.stages_seen.add(self.stage)
-        elif record.kind == "facts":
+        elif record.kind == RecordKind.FACTS:
             self.facts = _merged(self.facts, typed)
-        elif record.kind == "signoff":
+        elif record.kind == RecordKind.SIGNOFF:
             if record.name not in self.definition.roles:
                 raise HistoryInvalid(self.ref, record, [Blocker("role", f"no role {record.name!r} in {self.definition.label}")])
             self.signoffs[record.name] = record  # type: ignore[index]
-        elif record.kind == "transition":
+        elif record.kind == RecordKind.TRANSITION:
             self._transition(record, typed)
-        elif record.kind == "migrated":
+        elif record.kind == RecordKind.MIGRATED:
             self._migrate(record)
             self.stages_seen.add(self.stage)
-        elif record.kind.startswith("action_"):
+        elif record.kind in (RecordKind.ACTION_ADDED, RecordKind.ACTION_DONE, RecordKind.ACTION_DROPPED):
             self._action(record)
         self.history.append(record)
 
     def _action(self, record: Record) -> None:
         data = record.data
         action_id = str(data.get("action"))
-        if record.kind == "action_added":
+        if record.kind == RecordKind.ACTION_ADDED:
             self.actions[action_id] = {
                 "action": action_id, "stage": data.get("stage"), "text": record.note, "owner": data.get("owner"),
                 "due": data.get("due"), "agreed_by": list(data.get("agreed_by", [])), "added_on": record.on.isoformat(),
-                "status": "open", "closed_on": None, "reason": None,
+                "status": ActionStatus.OPEN, "closed_on": None, "reason": None,
             }
             return
         action = self.actions.get(action_id)
-        if action is None or action["status"] != "open":
+        if action is None or action["status"] != ActionStatus.OPEN:
             raise HistoryInvalid(self.ref, record, [Blocker("state", f"there is no open action {action_id}")])
-        action["status"] = "done" if record.kind == "action_done" else "dropped"
+        action["status"] = ActionStatus.DONE if record.kind == RecordKind.ACTION_DONE else ActionStatus.DROPPED
         action["closed_on"] = record.on.isoformat()
         action["reason"] = record.note
 
@@ -371,7 +372,7 @@ def replay_under(ref: str, definition: Definition, records: list[Record]) -> Cas
     case.attach()
     try:
         for record in records:
-            if record.kind != "migrated":
+            if record.kind != RecordKind.MIGRATED:
                 case.apply(record)
     finally:
         case.detach()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .case import Case, HistoryInvalid, Record, replay_under
-from .deadlines import statuses
+from .deadlines import DeadlineStatus, statuses
 from cspr.engine.definition.model import Definition
 
 
@@ -30,8 +30,8 @@ class DeadlineShift:
     title: str
     due_before: dt.date | None
     due_after: dt.date | None
-    status_before: str | None
-    status_after: str | None
+    status_before: DeadlineStatus | None
+    status_after: DeadlineStatus | None
 
     @property
     def changed(self) -> bool:

@@ -10,6 +10,9 @@ Tables:
   is unique, so two writers can never both append the same step;
 * ``case_view`` and ``deadline_view``: projections for fast listing, always
   rebuildable from ``events`` (:meth:`Store.rebuild` in ``cspr.engine.casebook``);
+  ``deadline_view`` stores what :mod:`cspr.engine.runtime.deadlines` decided
+  (dates, whether it applies, its ``settled`` status, ``late_by``), never a
+  status of its own making;
 * ``_migrations``: the schema version; a database newer than this program is
   refused.
 
@@ -34,25 +37,22 @@ from typing import Any
 from cspr.engine.runtime.case import Record
 from cspr.engine.errors import CsprError
 
+from .chain import GENESIS, Chainer, content
+
 APPLICATION_ID = 0x43535052  # "CSPR"
 BUSY_TIMEOUT_MS = 15_000
 
 def _add_hash_chains(conn: sqlite3.Connection) -> None:
-    """Migration 2: hash every existing entry into its case chain and the database chain."""
-    from .chain import GENESIS, content, digest, link
+    """Migration 3: hash every existing entry into its case chain and the database chain."""
+    from .chain import Chainer, content
 
-    heads: dict[str, str] = {}
-    chain = GENESIS
+    chainer = Chainer()
     rows = conn.execute("SELECT id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data "
                         "FROM events ORDER BY id").fetchall()
     for row_id, ref, seq, kind, name, on, role, actor, at, facts, note, data in rows:
-        entry_digest = digest(content(ref, seq, kind, name, on, role, actor, at, json.loads(facts), note, json.loads(data)))
-        previous = heads.get(ref, GENESIS)
-        entry_hash = link(previous, entry_digest)
-        chain = link(chain, entry_hash)
-        heads[ref] = entry_hash
+        seal = chainer.seal(content(ref, seq, kind, name, on, role, actor, at, json.loads(facts), note, json.loads(data)))
         conn.execute("UPDATE events SET digest = ?, prev_hash = ?, hash = ?, chain = ? WHERE id = ?",
-                     (entry_digest, previous, entry_hash, chain, row_id))
+                     (seal.digest, seal.prev_hash, seal.hash, seal.chain, row_id))
 
 
 _APPEND_ONLY = """
@@ -73,6 +73,31 @@ def _store_documents(conn: sqlite3.Connection) -> None:
     for content_hash, text in conn.execute("SELECT hash, source_text FROM processes").fetchall():
         conn.execute("UPDATE processes SET document = ? WHERE hash = ?",
                      (document_text(load_text(text, f"stored process {content_hash[:19]}")), content_hash))
+
+
+def _settle_deadlines(conn: sqlite3.Connection) -> None:
+    """Migration 9: store each deadline's settled status and how late it was met, as the deadline rules decide."""
+    from cspr.engine.definition.builder import build
+    from cspr.engine.runtime.deadlines import Timing, calendar_for, days_late
+
+    calendars: dict[str, Any] = {}
+    rows = conn.execute("SELECT d.rowid, d.*, c.process_hash FROM deadline_view d JOIN case_view c ON c.ref = d.ref")
+    names = [c[0] for c in rows.description]
+    for values in rows.fetchall():
+        row = dict(zip(names, values))
+        t = Timing.from_row(row)
+        late_by = None
+        if t.met_on and t.due and t.met_on > t.due:
+            content_hash = row["process_hash"]
+            if content_hash not in calendars:
+                text, document = conn.execute("SELECT source_text, document FROM processes WHERE hash = ?",
+                                              (content_hash,)).fetchone()
+                calendars[content_hash] = calendar_for(build(json.loads(document), f"stored process {content_hash[:19]}",
+                                                             text))
+            late_by = days_late(t.due, t.met_on, calendars[content_hash])
+        settled = t.settled
+        conn.execute("UPDATE deadline_view SET settled = ?, late_by = ? WHERE rowid = ?",
+                     (settled.value if settled else None, late_by, row["rowid"]))
 
 
 def document_text(definition: Any) -> str:
@@ -173,6 +198,11 @@ MIGRATIONS: list[Migration] = [
     """),
     ("add the parsed document of each stored process", "ALTER TABLE processes ADD COLUMN document TEXT;"),
     ("store the parsed document of each stored process", _store_documents),
+    ("add each deadline's settled status and working days late", """
+        ALTER TABLE deadline_view ADD COLUMN settled TEXT;
+        ALTER TABLE deadline_view ADD COLUMN late_by INTEGER;
+    """),
+    ("store each deadline's settled status and working days late", _settle_deadlines),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -350,31 +380,16 @@ class Store:
 
     def append_many(self, entries: list[tuple[str, Record]]) -> None:
         """Append many entries in one go (in order), hashed exactly as :meth:`append` would."""
-        from .chain import GENESIS, content, digest, link
-
-        heads: dict[str, str] = {}
-        last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        chain = last[0] if last else GENESIS
+        chainer = self._chainer()
         rows = []
         for ref, record in entries:
-            if ref not in heads:
-                if record.seq == 1:
-                    heads[ref] = GENESIS
-                else:
-                    head = self.conn.execute("SELECT hash FROM events WHERE case_ref = ? ORDER BY seq DESC LIMIT 1",
-                                             (ref,)).fetchone()
-                    heads[ref] = head[0] if head else GENESIS
             facts, data = _dumps(record.facts), _dumps(record.data)
             on = record.on.isoformat()
             # record.facts and record.data already hold JSON values, as a re-read would give them
-            entry_digest = digest(content(ref, record.seq, record.kind, record.name, on, record.role, record.actor,
-                                          record.recorded_at, dict(record.facts), record.note, dict(record.data)))
-            previous = heads[ref]
-            entry_hash = link(previous, entry_digest)
-            chain = link(chain, entry_hash)
-            heads[ref] = entry_hash
+            seal = chainer.seal(content(ref, record.seq, record.kind, record.name, on, record.role, record.actor,
+                                        record.recorded_at, dict(record.facts), record.note, dict(record.data)))
             rows.append((ref, record.seq, record.kind, record.name, on, record.role, record.actor, record.recorded_at,
-                         facts, record.note, data, entry_digest, previous, entry_hash, chain))
+                         facts, record.note, data, seal.digest, seal.prev_hash, seal.hash, seal.chain))
         try:
             self.conn.executemany(
                 "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
@@ -399,27 +414,32 @@ class Store:
 
     def append(self, ref: str, record: Record) -> str:
         """Append one entry, hashed into its case chain and the database chain; return its hash."""
-        from .chain import GENESIS, content, digest, link
-
         facts, data = _dumps(record.facts), _dumps(record.data)
-        entry_digest = digest(content(ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role,
-                                      record.actor, record.recorded_at, json.loads(facts), record.note, json.loads(data)))
-        head = self.conn.execute("SELECT hash FROM events WHERE case_ref = ? ORDER BY seq DESC LIMIT 1", (ref,)).fetchone()
-        previous = head[0] if head else GENESIS
-        entry_hash = link(previous, entry_digest)
-        last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        chain = link(last[0] if last else GENESIS, entry_hash)
+        seal = self._chainer().seal(content(ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role,
+                                            record.actor, record.recorded_at, json.loads(facts), record.note,
+                                            json.loads(data)))
         try:
             self.conn.execute(
                 "INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
                 "digest, prev_hash, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ref, record.seq, record.kind, record.name, record.on.isoformat(), record.role, record.actor,
-                 record.recorded_at, facts, record.note, data, entry_digest, previous, entry_hash, chain),
+                 record.recorded_at, facts, record.note, data, seal.digest, seal.prev_hash, seal.hash, seal.chain),
             )
-            return entry_hash
+            return seal.hash
         except sqlite3.IntegrityError:
             raise StoreError(f"{ref}: another command recorded step #{record.seq} at the same moment; "
                              "nothing was changed, look at the case and try again") from None
+
+    def _chainer(self) -> Chainer:
+        """Sealing entries after the last one written."""
+        last = self.conn.execute("SELECT chain FROM events ORDER BY id DESC LIMIT 1").fetchone()
+
+        def head(ref: str) -> str:
+            row = self.conn.execute("SELECT hash FROM events WHERE case_ref = ? ORDER BY seq DESC LIMIT 1",
+                                    (ref,)).fetchone()
+            return str(row[0]) if row else GENESIS
+
+        return Chainer(last[0] if last else GENESIS, head)
 
     def redact(self, ref: str) -> int:
         """Blank the facts and notes of a case's entries (the trigger allows nothing else)."""

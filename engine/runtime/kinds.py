@@ -1,0 +1,62 @@
+"""The vocabularies of a case's history: the kinds of record and the statuses of an agreed action.
+
+Both are ``str``-valued Enums: a member *is* the string stored in the
+database and written in JSON (``RecordKind.TRANSITION == "transition"``), so
+the stored values never change, while code names each kind once, here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+
+class RecordKind(StrEnum):
+    """What an entry of a case's history records."""
+
+    OPENED = "opened"  # the first entry: the case opened under a process version
+    TRANSITION = "transition"  # an event of the definition
+    FACTS = "facts"  # facts recorded or corrected on their own
+    SIGNOFF = "signoff"  # a role agrees the step at hand
+    NOTE = "note"
+    MIGRATED = "migrated"  # from here on the case follows another version of its process
+    REDACTED = "redacted"  # the personal content of the case's entries was removed
+    ACTION_ADDED = "action_added"  # an action agreed at a stage (its text is the entry's note)
+    ACTION_DONE = "action_done"
+    ACTION_DROPPED = "action_dropped"
+
+
+class ActionStatus(StrEnum):
+    """Where an agreed action stands. OPEN, DONE and DROPPED are stored; OVERDUE is an open action on a day
+    after its due date (see :meth:`on`)."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> ActionStatus:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    OPEN = "open", "open"
+    DONE = "done", "done"
+    DROPPED = "dropped", "dropped"
+    OVERDUE = "overdue", "OVERDUE"
+
+    @property
+    def heading(self) -> str:
+        """The label as reports print it: 'Open', 'Overdue'."""
+        return self.label.capitalize()
+
+    @classmethod
+    def stored(cls) -> tuple[ActionStatus, ...]:
+        """The statuses an action's record can hold."""
+        return (cls.OPEN, cls.DONE, cls.DROPPED)
+
+    @classmethod
+    def on(cls, status: str, due: dt.date | str, today: dt.date) -> ActionStatus:
+        """The action's status on ``today``: an open action past its due date is overdue."""
+        day = dt.date.fromisoformat(due) if isinstance(due, str) else due
+        if status == cls.OPEN and day < today:
+            return cls.OVERDUE
+        return cls(status)
