@@ -12,6 +12,9 @@ from .context import casebook, db_option
 from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
 
 
+ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
 @click.group()
 def audit() -> None:
     """Check that the history is intact, and export a case's history for others to check."""
@@ -22,7 +25,7 @@ def audit() -> None:
               help="A chain head recorded earlier (e.g. in minutes): the history must still pass through it.")
 @db_option
 @json_option
-def audit_verify(anchors: tuple[str, ...], db_path: Path | None, as_json: bool) -> None:
+def audit_verify(anchors: tuple[str, ...], db_path: str | None, as_json: bool) -> None:
     """Re-check every case's hash chain, the database chain, the case list and
     deadline tables against the events, and SQLite's integrity. Names the first
     entry altered, deleted, inserted or reordered. Exit status 0 if all is
@@ -33,7 +36,7 @@ def audit_verify(anchors: tuple[str, ...], db_path: Path | None, as_json: bool) 
         emit_json(report.as_dict())
     else:
         lines = [f"Checked {report.entries} entries of {report.cases} case{'s' if report.cases != 1 else ''}.",
-                 f"SQLite integrity check: {report.integrity}"]
+                 f"{ENGINES[report.engine]} integrity check: {report.integrity}"]
         if report.ok:
             lines.append("Every case chain, the database chain and the projections are intact.")
         for finding in report.findings:
@@ -48,7 +51,7 @@ def audit_verify(anchors: tuple[str, ...], db_path: Path | None, as_json: bool) 
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write to FILE (created readable by its owner only; never overwritten). Default: standard output.")
 @db_option
-def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
+def audit_export(ref: str, out: Path | None, db_path: str | None) -> None:
     """Write case REF's history with its hashes, as JSON that anyone can verify
     without cspr (the file says how, with a short Python script)."""
     from cspr.engine.casebook.audit import export
@@ -56,7 +59,7 @@ def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
 
     with casebook(db_path) as book:
         if not book.store.case_exists(ref):
-            raise CaseNotFound(f"no case {ref!r} in {book.store.path}; see 'cspr case list'")
+            raise CaseNotFound(f"no case {ref!r} in {book.store.location}; see 'cspr case list'")
         data = export(book.store, ref)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
@@ -72,7 +75,7 @@ def audit_export(ref: str, out: Path | None, db_path: Path | None) -> None:
 @click.option("--on", "on", type=ISO_DATE, help="The date of the redaction (default: today).")
 @db_option
 @json_option
-def case_redact(ref: str, reason: str, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+def case_redact(ref: str, reason: str, on: dt.date | None, db_path: str | None, as_json: bool) -> None:
     """Remove the personal content (facts and notes) of every entry of case REF.
 
     Each entry keeps its digest, so the history still verifies; who redacted,

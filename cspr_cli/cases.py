@@ -96,7 +96,7 @@ def case() -> None:
 @db_option
 @json_option
 def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments: tuple[str, ...],
-              facts_file: Path | None, by: str | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+              facts_file: Path | None, by: str | None, note: str | None, db_path: str | None, as_json: bool) -> None:
     """Open case REF (e.g. LSBU-2026-014) under the process in effect on its awareness date."""
     from cspr.engine.definition.catalog import resolve
 
@@ -118,7 +118,7 @@ def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments
 @db_option
 @json_option
 def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assignments: tuple[str, ...],
-                facts_file: Path | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+                facts_file: Path | None, note: str | None, db_path: str | None, as_json: bool) -> None:
     """Record EVENT for case REF: it must be possible now, by that role, with its
     facts, criteria and sign-offs in place; if not, nothing is recorded and every
     missing thing is named."""
@@ -136,7 +136,7 @@ def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assign
 @_note_option
 @db_option
 @json_option
-def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_path: str | None, as_json: bool) -> None:
     """Record ROLE's agreement to the step at hand for case REF (sign-offs count
     until the case moves on)."""
     with casebook(db_path) as book:
@@ -152,7 +152,7 @@ def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_p
 @_by_option
 @db_option
 @json_option
-def case_note(ref: str, text: str, on: dt.date | None, by: str | None, db_path: Path | None, as_json: bool) -> None:
+def case_note(ref: str, text: str, on: dt.date | None, by: str | None, db_path: str | None, as_json: bool) -> None:
     """Add a note to the history of case REF (allowed in any state)."""
     with casebook(db_path) as book:
         book.note(ref, text, on=on, by=by)
@@ -170,7 +170,7 @@ def case_note(ref: str, text: str, on: dt.date | None, by: str | None, db_path: 
 @db_option
 @json_option
 def case_fact(ref: str, assignments: tuple[str, ...], more: tuple[str, ...], facts_file: Path | None,
-              on: dt.date | None, by: str | None, note: str | None, db_path: Path | None, as_json: bool) -> None:
+              on: dt.date | None, by: str | None, note: str | None, db_path: str | None, as_json: bool) -> None:
     """Record or correct facts of case REF, in any state (NAME= clears one)."""
     values = _facts_file(facts_file)
     with casebook(db_path) as book:
@@ -182,7 +182,7 @@ def case_fact(ref: str, assignments: tuple[str, ...], more: tuple[str, ...], fac
 @click.argument("ref")
 @db_option
 @json_option
-def case_show(ref: str, db_path: Path | None, as_json: bool) -> None:
+def case_show(ref: str, db_path: str | None, as_json: bool) -> None:
     """Where case REF stands: state and stage, deadlines with due dates and
     status, next steps and what blocks them, facts, criteria, history."""
     from .case_text import case_lines
@@ -202,7 +202,7 @@ def case_show(ref: str, db_path: Path | None, as_json: bool) -> None:
 @click.option("--open", "only_open", is_flag=True, help="Only cases not yet closed.")
 @db_option
 @json_option
-def case_list(state: str | None, stage: str | None, overdue: bool, only_open: bool, db_path: Path | None,
+def case_list(state: str | None, stage: str | None, overdue: bool, only_open: bool, db_path: str | None,
               as_json: bool) -> None:
     """Every case, with its state, its next deadline and how many are overdue."""
     from .case_text import list_lines
@@ -223,16 +223,18 @@ def case_list(state: str | None, stage: str | None, overdue: bool, only_open: bo
                    "importing a newer file updates them).")
 @db_option
 @json_option
-def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: Path | None, as_json: bool) -> None:
+def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: str | None, as_json: bool) -> None:
     """Every open deadline across all cases, soonest first."""
     from .case_text import deadline_lines
 
     with casebook(db_path) as book:
         rows = book.open_deadlines(within=within, overdue=overdue)
         if ics is not None:
+            from cspr.engine.casebook.queries import calendar_items
+
             from .reports import write_ics
 
-            count = write_ics(book, rows, ics)
+            count = write_ics(calendar_items(book, within, overdue), ics)
             click.echo(f"Wrote {count} open deadline{'s' if count != 1 else ''} to {ics}", err=True)
         if as_json:
             emit_json(rows)
@@ -243,7 +245,7 @@ def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: Path
 @click.command()
 @db_option
 @json_option
-def rebuild(db_path: Path | None, as_json: bool) -> None:
+def rebuild(db_path: str | None, as_json: bool) -> None:
     """Rebuild the case list and deadline tables from the event history."""
     from .output import progress
 

@@ -18,17 +18,18 @@ DEFAULT_DB = "cspr.db"
 
 
 def db_option(function: F) -> F:
-    """``--db PATH``: the database file (default: $CSPR_DB, else ./cspr.db)."""
+    """``--db FILE|URL``: the database (default: $CSPR_DB, else ./cspr.db)."""
     return click.option(
-        "--db", "db_path", type=click.Path(path_type=Path), default=None,
-        help="Database file (default: $CSPR_DB, else ./cspr.db).",
+        "--db", "db_path", default=None, metavar="FILE|URL",
+        help="Database: an SQLite file, or postgresql://USER@HOST/NAME (default: $CSPR_DB, else ./cspr.db).",
     )(function)
 
 
-def database_path(db_path: Path | None) -> Path:
+def database_spec(db_path: str | Path | None) -> str:
+    """The database a command works on: --db (the command's, else the top-level one), $CSPR_DB, ./cspr.db."""
     ctx = click.get_current_context()
     root = (ctx.find_root().obj or {}).get("db")
-    return Path(db_path or root or os.environ.get("CSPR_DB") or DEFAULT_DB)
+    return str(db_path or root or os.environ.get("CSPR_DB") or DEFAULT_DB)
 
 
 def today() -> dt.date:
@@ -58,12 +59,12 @@ def actor() -> str | None:
 
 
 @contextmanager
-def casebook(db_path: Path | None, *, create: bool = False) -> Iterator[Any]:
+def casebook(db_path: str | Path | None, *, create: bool = False) -> Iterator[Any]:
     """Open the store and a Casebook on it for the length of one command."""
     from cspr.engine.casebook.book import Casebook
-    from cspr.engine.store.sqlite import Store
+    from cspr.engine.store.interface import open_store
 
-    store = Store(database_path(db_path), create=create)
+    store = open_store(database_spec(db_path), create=create)
     try:
         yield Casebook(store, today(), actor())
     finally:

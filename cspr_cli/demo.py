@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,14 +13,14 @@ DEFAULT_DEMO_DB = "cspr-demo.db"
 
 
 @click.command()
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
-              help=f"A new database file for the demo cases (default: ./{DEFAULT_DEMO_DB}).")
+@click.option("--db", "db_path", default=None, metavar="FILE|URL",
+              help=f"A new database for the demo cases: a file, or an empty PostgreSQL database (default: ./{DEFAULT_DEMO_DB}).")
 @click.option("--cases", "count", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
               help="Instead, generate N synthetic cases (random facts, routes and dates over five years).")
 @click.option("--seed", type=int, default=2026, show_default=True, help="With --cases: the same seed gives the same cases.")
 @click.option("--process", "process_id", default="cspr_pan_lancashire", show_default=True, metavar="ID",
               help="With --cases: the installed process whose versions the cases follow.")
-def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) -> None:
+def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> None:
     """Run a few Pan Lancashire cases end to end, on dates that cross bank holidays,
     and show what an LSBU officer would see: each step, a refused step and why,
     where each case stands, what is due and what is overdue.
@@ -31,19 +32,15 @@ def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) ->
     if count is not None:
         return _synthetic(db_path, count, seed, process_id)
     from cspr.engine.casebook.book import Casebook
-    from cspr.engine.errors import CsprError
-    from cspr.engine.definition.resources import scenario_path
     from cspr.engine.casebook.scenario import Scenario
-    from cspr.engine.store.sqlite import Store
+    from cspr.engine.definition.resources import scenario_path
+    from cspr.engine.errors import CsprError
 
     from .case_text import case_lines, deadline_lines, list_lines
 
-    ctx = click.get_current_context()
-    path = Path(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
-    if path.exists():
-        raise CsprError(f"{path} already exists; the demo only writes to a new database file (delete it or choose another --db)")
     scenario = Scenario.load(scenario_path("demo.yaml"))
-    store = Store(path, create=True)
+    store = _new_store(db_path)
+    path = store.location
     try:
         book = Casebook(store, today=scenario.today, actor="demo")
         definition = scenario.definition()
@@ -80,35 +77,45 @@ def demo(db_path: Path | None, count: int | None, seed: int, process_id: str) ->
         store.close()
 
 
-def _synthetic(db_path: Path | None, count: int, seed: int, process_id: str) -> None:
+def _new_store(db_path: str | None) -> Any:
+    """A new database for the demo: a file that does not exist yet, or a PostgreSQL database with no cases."""
+    from cspr.engine.errors import CsprError
+    from cspr.engine.store.interface import is_postgresql, open_store
+
+    ctx = click.get_current_context()
+    spec = str(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
+    if not is_postgresql(spec) and Path(spec).exists():
+        raise CsprError(f"{spec} already exists; the demo only writes to a new database file (delete it or choose another --db)")
+    store = open_store(spec, create=True)
+    if store.case_refs():
+        store.close()
+        raise CsprError(f"{store.location} already holds cases; the demo only writes to an empty database")
+    return store
+
+
+def _synthetic(db_path: str | None, count: int, seed: int, process_id: str) -> None:
     import time
 
     from cspr.engine.casebook.bulk import BulkCasebook
+    from cspr.engine.casebook.synthetic import generate
     from cspr.engine.definition.catalog import shipped
     from cspr.engine.errors import CsprError
-    from cspr.engine.store.sqlite import Store
-    from cspr.engine.casebook.synthetic import generate
 
     from .context import today
     from .output import progress
 
-    ctx = click.get_current_context()
-    path = Path(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
-    if path.exists():
-        raise CsprError(f"{path} already exists; the demo only writes to a new database file (delete it or choose another --db)")
     definitions = [d for d in shipped() if d.id == process_id]
     if not definitions:
         raise CsprError(f"no installed process {process_id!r}")
-    store = Store(path, create=True)
+    store = _new_store(db_path)
+    path = store.location
     try:
         book = BulkCasebook(store, today=today(), actor="synthetic")
         started = time.perf_counter()
         entries = generate(book, definitions, count, seed, progress=progress("Generating cases", minimum=1))
         seconds = time.perf_counter() - started
-        states = store.query("SELECT final, COUNT(*) AS n FROM case_view GROUP BY final")
-        open_cases = sum(r["n"] for r in states if not r["final"])
-        overdue = store.query("SELECT COUNT(DISTINCT ref) AS n FROM deadline_view WHERE open = 1 AND due < ?",
-                              (book.today.isoformat(),))[0]["n"]
+        counts = store.counts(today=book.today.isoformat())
+        open_cases, overdue = counts["open"], counts["overdue"]
     finally:
         store.close()
     click.echo(f"Generated {count:,} synthetic cases ({entries:,} entries) in {path} in {seconds:.1f} s "

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .context import casebook, database_path, db_option
+from .context import casebook, database_spec, db_option
 from .output import ISO_DATE, emit_json, emit_lines, json_option
 
 
@@ -27,18 +27,18 @@ def _definition(spec: str, store: Any = None) -> Any:
         return load_file(spec)
     if store is not None and "@" in spec:
         process_id, _, version = spec.partition("@")
-        rows = store.query("SELECT hash, source_text FROM processes WHERE process_id = ? AND version = ?",
-                           (process_id, version))
-        if rows:
-            return load_text(rows[0]["source_text"], f"stored {spec}")
+        source = store.process_source(process_id, version)
+        if source is not None:
+            return load_text(source, f"stored {spec}")
     return resolve(spec)
 
 
-def _store_if_any(db_path: Path | None) -> Any:
-    from cspr.engine.store.sqlite import Store
+def _store_if_any(db_path: str | None) -> Any:
+    """The database, if there is one (a missing SQLite file is no database, not an error)."""
+    from cspr.engine.store.interface import is_postgresql, open_store
 
-    path = database_path(db_path)
-    return Store(path) if path.exists() else None
+    spec = database_spec(db_path)
+    return open_store(spec) if is_postgresql(spec) or Path(spec).exists() else None
 
 
 @click.command("diff")
@@ -47,7 +47,7 @@ def _store_if_any(db_path: Path | None) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text for a terminal, markdown for a report, json for tools.")
 @db_option
-def diff_command(old: str, new: str, fmt: str, db_path: Path | None) -> None:
+def diff_command(old: str, new: str, fmt: str, db_path: str | None) -> None:
     """What changed between two versions of a process, in the process's words.
 
     OLD and NEW are definition files, installed versions (ID@VERSION, e.g.
@@ -108,7 +108,7 @@ def _impact_lines(impact: Any) -> list[str]:
 @click.argument("new_file", metavar="NEW_FILE")
 @db_option
 @json_option
-def impact_command(new_file: str, db_path: Path | None, as_json: bool) -> None:
+def impact_command(new_file: str, db_path: str | None, as_json: bool) -> None:
     """What a new version would change for every open case of its process:
     state, each deadline's due date, next steps. Nothing is written."""
     definition = _definition(new_file)
@@ -162,7 +162,7 @@ def _state_map(pairs: tuple[str, ...]) -> dict[str, str]:
 @db_option
 @json_option
 def case_migrate(ref: str, to: str, pairs: tuple[str, ...], dry_run: bool, on: dt.date | None,
-                 db_path: Path | None, as_json: bool) -> None:
+                 db_path: str | None, as_json: bool) -> None:
     """Move case REF to another version of its process by replaying its history.
 
     A case whose history does not fit is refused with the reason, unless --map

@@ -38,7 +38,7 @@ def action() -> None:
 @db_option
 @json_option
 def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed_by: tuple[str, ...],
-               on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+               on: dt.date | None, db_path: str | None, as_json: bool) -> None:
     """Add an agreed action TEXT to case REF. Keep names of children and family out of it."""
     from cspr.engine.casebook import actions
 
@@ -53,7 +53,7 @@ def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed
 
 
 def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.date | None,
-           db_path: Path | None, as_json: bool) -> None:
+           db_path: str | None, as_json: bool) -> None:
     from cspr.engine.casebook import actions
 
     with casebook(db_path) as book:
@@ -72,7 +72,7 @@ def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.da
 @click.option("--on", "on", type=ISO_DATE, help="The date it was done (default: today).")
 @db_option
 @json_option
-def action_done(ref: str, action_id: str, reason: str | None, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+def action_done(ref: str, action_id: str, reason: str | None, on: dt.date | None, db_path: str | None, as_json: bool) -> None:
     """Mark action ACTION (e.g. A1) of case REF done."""
     _close("done", ref, action_id, reason, on, db_path, as_json)
 
@@ -84,7 +84,7 @@ def action_done(ref: str, action_id: str, reason: str | None, on: dt.date | None
 @click.option("--on", "on", type=ISO_DATE, help="The date it was dropped (default: today).")
 @db_option
 @json_option
-def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_path: Path | None, as_json: bool) -> None:
+def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_path: str | None, as_json: bool) -> None:
     """Drop action ACTION of case REF, with the reason."""
     _close("dropped", ref, action_id, reason, on, db_path, as_json)
 
@@ -96,7 +96,7 @@ def action_drop(ref: str, action_id: str, reason: str, on: dt.date | None, db_pa
 @click.option("--status", type=click.Choice(["open", "done", "dropped", "all"]), default="open", show_default=True)
 @db_option
 @json_option
-def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, db_path: Path | None, as_json: bool) -> None:
+def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, db_path: str | None, as_json: bool) -> None:
     """Agreed actions across cases, soonest due first."""
     from cspr.engine.casebook import actions
     from cspr.engine.runtime.kinds import ActionStatus
@@ -132,7 +132,7 @@ def report() -> None:
 @click.option("--by", "by", type=click.Choice(["month", "quarter", "year"]), help="Count by period of the due date.")
 @db_option
 @json_option
-def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None, db_path: Path | None,
+def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None, db_path: str | None,
                       as_json: bool) -> None:
     """For each deadline of the process: how many were met on time, met late (the median and the
     worst lateness, in working days), are still open, or are overdue."""
@@ -164,7 +164,7 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
               help="Write a self-contained HTML report (printable on A4).")
 @db_option
 @json_option
-def report_overview(html: Path | None, db_path: Path | None, as_json: bool) -> None:
+def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> None:
     """Every open case: what is overdue, what is due this week, who it waits on."""
     from cspr.engine.casebook import actions
     from cspr.engine.render.htmlreport import overview_report
@@ -212,7 +212,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
               help="csv opens in Excel (UTF-8 with BOM, ISO dates); json is for tools.")
 @_out_option
 @db_option
-def export_command(what: str, fmt: str, out: Path | None, db_path: Path | None) -> None:
+def export_command(what: str, fmt: str, out: Path | None, db_path: str | None) -> None:
     """Every case, deadline or action as a table, for a spreadsheet or another tool."""
     from cspr.engine.casebook.reports import table
 
@@ -226,20 +226,10 @@ def export_command(what: str, fmt: str, out: Path | None, db_path: Path | None) 
         click.echo(f"Wrote {len(rows)} {what} to {out}", err=True)
 
 
-def write_ics(book: Any, rows: list[dict[str, Any]], path: Path) -> int:
-    """The open deadlines in ``rows`` (from Casebook.open_deadlines) as an iCalendar file."""
+def write_ics(items: list[dict[str, Any]], path: Path) -> int:
+    """Open deadlines (from Casebook.calendar_items) as an iCalendar file."""
     from cspr.engine.render.ical import calendar
 
-    cases = {r["ref"]: r for r in book.store.query("SELECT ref, last_seq, process_hash FROM case_view")}
-    items = []
-    for row in rows:
-        roles = book.definition(cases[row["ref"]]["process_hash"]).roles
-        items.append({
-            "ref": row["ref"], "deadline": row["deadline"], "title": row["title"],
-            "due": dt.date.fromisoformat(row["due"]),
-            "owner": ", ".join(roles[r].name if r in roles else r for r in row["owner"]),
-            "state_title": row["state_title"], "sequence": cases[row["ref"]]["last_seq"],
-        })
     write_private(path, calendar(items, dt.datetime.now(dt.timezone.utc)), newline="")
     return len(items)
 
@@ -252,17 +242,16 @@ def write_ics(book: Any, rows: list[dict[str, Any]], path: Path) -> int:
 @click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="FILE",
               help="The HTML file to write (self-contained, printable on A4).")
 @db_option
-def case_report(ref: str, html: Path, db_path: Path | None) -> None:
+def case_report(ref: str, html: Path, db_path: str | None) -> None:
     """Case REF as one self-contained HTML file: stage, facts, criteria, a timeline
     of events against deadlines, the process diagram with the case's state, actions,
     and the history with its hashes."""
     from cspr.engine.casebook import actions
-    from cspr.engine.casebook.audit import rows as audit_rows
     from cspr.engine.render.htmlreport import case_report as render
 
     with casebook(db_path) as book:
         view = book.show(ref)
         case_actions = actions.listing(book, ref=ref, status="all")
-        entries = [e for e in audit_rows(book.store) if e["case_ref"] == ref]
+        entries = book.store.entries(ref)
     write_private(html, render(view, case_actions, entries, dt.datetime.now(dt.timezone.utc)))
     click.echo(f"Wrote the report of {ref} to {html}")

@@ -15,9 +15,9 @@ tests) never have to parse messages.
     │                            recorded now (.blockers: every reason); nothing written
     ├── HistoryInvalid           (case.py) a stored history does not replay under a
     │                            definition (.record: the first entry that fails)
-    ├── CaseNotFound             (casebook.py) no case has this reference
-    ├── StoreError               (store.py) the database cannot be opened, read or written
-    └── ScenarioError            (scenario.py) a scenario file is malformed
+    ├── CaseNotFound             (casebook/book.py) no case has this reference
+    ├── StoreError               (store/interface.py) the database cannot be opened, read or written
+    └── ScenarioError            (casebook/scenario.py) a scenario file is malformed
 
 The subclasses that belong to one layer are defined beside it and listed here.
 """

@@ -13,7 +13,7 @@ import pytest
 
 from cspr.engine.casebook.book import Casebook
 from cspr.engine.casebook.scenario import Scenario
-from cspr.engine.store.sqlite import Store
+from cspr.engine.store.interface import open_store
 
 from .conftest import ROOT, run_cli
 
@@ -25,7 +25,7 @@ PARTNERS = ["--agreed-by", "icb", "--agreed-by", "children_social_care", "--agre
 def timeliness_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("timeliness") / "t.db"
     scenario = Scenario.load(ROOT / "tests" / "scenarios" / "timeliness_set.yaml")
-    store = Store(path, create=True)
+    store = open_store(path, create=True)
     book = Casebook(store, today=scenario.today, actor="test")
     assert not [f for o in scenario.run(book) for f in o.failures]
     store.close()

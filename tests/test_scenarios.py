@@ -9,7 +9,7 @@ import pytest
 
 from cspr.engine.casebook.book import Casebook
 from cspr.engine.casebook.scenario import Scenario
-from cspr.engine.store.sqlite import Store
+from cspr.engine.store.interface import open_store
 
 from .conftest import ROOT
 
@@ -18,7 +18,7 @@ SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml")) + [ROOT / "sce
 
 def run(path: Path, tmp_path: Path) -> tuple[Casebook, list]:
     scenario = Scenario.load(path)
-    store = Store(tmp_path / "scenario.db", create=True)
+    store = open_store(tmp_path / "scenario.db", create=True)
     book = Casebook(store, today=scenario.today, actor="test")
     return book, list(scenario.run(book))
 

@@ -13,7 +13,9 @@ import pytest
 
 from cspr.engine.casebook.audit import GENESIS, content, digest, link
 from cspr.engine.casebook.book import Casebook
-from cspr.engine.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store, _statements
+from cspr.engine.store.interface import open_store
+from cspr.engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from cspr.engine.store.sqlite import statements
 
 from .conftest import run_cli
 
@@ -51,7 +53,7 @@ def findings(db):
 def test_an_untouched_database_verifies(db):
     report = findings(db)
     assert report["ok"] and report["entries"] == 48 and report["cases"] == 4
-    assert report["head"].startswith("sha256:") and report["sqlite_integrity_check"] == "ok"
+    assert report["head"].startswith("sha256:") and report["integrity_check"] == "ok" and report["engine"] == "sqlite"
     text = cli(db, "audit", "verify").stdout
     assert "Every case chain, the database chain and the projections are intact." in text
 
@@ -217,6 +219,23 @@ def test_redaction_removes_content_keeps_the_chain_and_records_who(db, tmp_path)
     assert cli(db, "rebuild").exit_code == 0 and findings(db)["ok"]
 
 
+def test_content_blanked_without_a_recorded_redaction_is_named(db):
+    """The triggers let a redaction blank content; one that bypassed 'cspr case redact' left no record."""
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE events SET redacted = 1, facts = '{}', note = NULL WHERE case_ref = 'LSBU-2026-007' AND seq <= 3")
+    conn.commit()
+    conn.close()
+    kinds = {(f["kind"], f["case"], f["seq"]) for f in findings(db)["findings"]}
+    assert ("redaction", "LSBU-2026-007", 3) in kinds
+
+
+def test_a_note_with_control_characters_is_refused(db):
+    before = cli(db, "audit", "verify", "--json").stdout
+    result = cli(db, "case", "note", "LSBU-2026-015", "bell\x07 and nul\x00")
+    assert result.exit_code == 1 and "control character" in result.output
+    assert cli(db, "audit", "verify", "--json").stdout == before
+
+
 # --- who did it -------------------------------------------------------------------------------------
 
 
@@ -235,7 +254,7 @@ def test_every_entry_records_the_actor_and_role(db):
 def test_the_default_actor_is_the_operating_system_user(tmp_path):
     import getpass
 
-    store = Store(tmp_path / "x.db", create=True)
+    store = open_store(tmp_path / "x.db", create=True)
     assert Casebook(store).actor == getpass.getuser()
     store.close()
 
@@ -253,7 +272,7 @@ def test_a_schema_1_database_is_hashed_on_first_use(tmp_path):
     new.close()
     old = sqlite3.connect(path)
     old.execute("CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-    for statement in _statements(MIGRATIONS[0][1]):
+    for statement in statements(MIGRATIONS[0].sqlite):
         old.execute(statement)
     old.execute("INSERT INTO _migrations VALUES (1, 'v1', '2026-01-01')")
     old.execute("PRAGMA application_id = 1129533522")
@@ -263,7 +282,7 @@ def test_a_schema_1_database_is_hashed_on_first_use(tmp_path):
     old.commit()
     old.close()
     assert cli(path, "rebuild").exit_code == 0  # first use migrates 1 -> latest, then rebuilds
-    store = Store(path)
+    store = open_store(path)
     assert store.schema_version == SCHEMA_VERSION
     store.close()
     assert findings(path)["ok"]

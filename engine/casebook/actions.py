@@ -80,25 +80,11 @@ def close(book: Any, ref: str, action_id: str, outcome: str, reason: str | None 
 def listing(book: Any, overdue: bool = False, ref: str | None = None, owner: str | None = None,
             status: str | None = "open") -> list[dict[str, Any]]:
     """Actions across cases, soonest due first, each with whether it is overdue today."""
-    where, params = [], {"today": book.today.isoformat()}
-    if status and status != "all":
-        if status not in ActionStatus.stored():
-            raise InputError(f"--status is one of: {', '.join(ActionStatus.stored())}, all")
-        where.append("status = :status")
-        params["status"] = status
-    if overdue:  # ActionStatus.on decides; the filter only narrows the rows read
-        where.append("status = 'open' AND due < :today")
-    if ref:
-        where.append("ref = :ref")
-        params["ref"] = ref
-    if owner:
-        where.append("owner = :owner")
-        params["owner"] = owner
-    sql = ("SELECT ref, action, stage, text, owner, due, status, added_on, closed_on, reason, agreed_by "
-           "FROM action_view "
-           + (f"WHERE {' AND '.join(where)} " if where else "") + "ORDER BY due, ref, action")
-    rows = book.store.query(sql, params)
-    for row in rows:
-        row["overdue"] = ActionStatus.on(row["status"], row["due"], book.today) is ActionStatus.OVERDUE
-        row["agreed_by"] = row["agreed_by"].split(",") if row["agreed_by"] else []
-    return rows
+    if status and status != "all" and status not in ActionStatus.stored():
+        raise InputError(f"--status is one of: {', '.join(ActionStatus.stored())}, all")
+    # ActionStatus.on decides what is overdue; the store's filter only narrows the rows read
+    rows = book.store.actions(status=None if status in (None, "all") else status, ref=ref, owner=owner,
+                              open_due_before=book.today.isoformat() if overdue else None)
+    return [{**row, "agreed_by": row["agreed_by"].split(",") if row["agreed_by"] else [],
+             "overdue": ActionStatus.on(row["status"], row["due"], book.today) is ActionStatus.OVERDUE}
+            for row in rows]

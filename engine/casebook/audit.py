@@ -23,7 +23,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cspr.engine.store.chain import GENESIS, _sha, canonical_json, content, digest, link  # noqa: F401
+from cspr.engine.store.chain import GENESIS, content, digest, link
+
+from .projections import projection
 
 @dataclass
 class Finding:
@@ -38,6 +40,7 @@ class Finding:
 
 @dataclass
 class Report:
+    engine: str = "sqlite"
     entries: int = 0
     cases: int = 0
     head: str = GENESIS
@@ -50,11 +53,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries": self.entries, "cases": self.cases, "head": self.head,
-                "sqlite_integrity_check": self.integrity, "findings": [f.as_dict() for f in self.findings]}
-
-
-_ROW = ("id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
-        "redacted, digest, prev_hash, hash, chain")
+                "engine": self.engine,
+                "integrity_check": self.integrity, "findings": [f.as_dict() for f in self.findings]}
 
 
 def _row_content(row: dict[str, Any]) -> dict[str, Any]:
@@ -112,16 +112,27 @@ def _verify_case(ref: str, entries: list[dict[str, Any]]) -> list[Finding]:
             return findings
         previous = row["hash"]
         expected_seq += 1
+    blanked = [row["seq"] for row in entries if row["redacted"]]
+    recorded = [row["seq"] for row in entries if row["kind"] == "redacted"]
+    if blanked and not any(seq > max(blanked) for seq in recorded):
+        findings.append(Finding("redaction", ref, max(blanked), f"{ref}: entries up to #{max(blanked)} were blanked, "
+                                "but no redaction was recorded after them"))
     return findings
 
 
 def verify(book: Any, anchors: list[str] | tuple[str, ...] = ()) -> Report:
-    """Every chain, every projection against a replay of its case, and SQLite's integrity check."""
+    """Every chain, every projection against a replay of its case, and the database's own integrity check,
+    all read as of one moment."""
+    with book.store.snapshot():
+        return _verify(book, anchors)
+
+
+def _verify(book: Any, anchors: list[str] | tuple[str, ...]) -> Report:
     from cspr.engine.errors import CsprError
 
-    report = Report()
-    report.integrity = "; ".join(r[0] for r in book.store.conn.execute("PRAGMA integrity_check").fetchall())
-    entries = rows(book.store)
+    report = Report(engine=book.store.engine)
+    report.integrity = book.store.integrity_check()
+    entries = book.store.entries()
     report.entries = len(entries)
     report.findings, report.head = verify_chains(entries)
     chains = {e["chain"] for e in entries}
@@ -131,32 +142,29 @@ def verify(book: Any, anchors: list[str] | tuple[str, ...] = ()) -> Report:
                                            f"anchor {anchor}: it was rewritten since that hash was recorded"))
     refs = book.store.case_refs()
     report.cases = len(refs)
-    stored_cases = {r["ref"]: r for r in book.store.query("SELECT * FROM case_view")}
+    case_rows, deadline_rows, action_rows = book.store.stored_projections()
+    stored_cases = {r["ref"]: r for r in case_rows}
     stored_deadlines: dict[str, list[dict[str, Any]]] = {}
-    for r in book.store.query("SELECT * FROM deadline_view ORDER BY ref, deadline"):
+    for r in deadline_rows:
         stored_deadlines.setdefault(r["ref"], []).append(r)
     stored_actions: dict[str, list[dict[str, Any]]] = {}
-    for r in book.store.query("SELECT * FROM action_view ORDER BY ref, action"):
+    for r in action_rows:
         stored_actions.setdefault(r["ref"], []).append(r)
     for ref in refs:
         try:
-            row, deadline_rows, action_rows = book.projection(book.load(ref))
+            row, deadlines, actions = projection(book.load(ref))
         except CsprError as exc:
             report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
             continue
         same = (stored_cases.pop(ref, None) == row
-                and stored_deadlines.pop(ref, []) == sorted(deadline_rows, key=lambda r: r["deadline"])
-                and stored_actions.pop(ref, []) == sorted(action_rows, key=lambda r: r["action"]))
+                and stored_deadlines.pop(ref, []) == sorted(deadlines, key=lambda r: r["deadline"])
+                and stored_actions.pop(ref, []) == sorted(actions, key=lambda r: r["action"]))
         if not same:
             report.findings.append(Finding("projection", ref, None, f"{ref}: the case list, deadline or action table "
                                            "differs from its events; run 'cspr rebuild'"))
     for ref in sorted(set(stored_cases) | set(stored_deadlines) | set(stored_actions)):
         report.findings.append(Finding("projection", ref, None, f"{ref} is listed but has no history; run 'cspr rebuild'"))
     return report
-
-
-def rows(store: Any) -> list[dict[str, Any]]:
-    return store.query(f"SELECT {_ROW} FROM events ORDER BY id")
 
 
 EXPORT_INSTRUCTIONS = [
@@ -187,7 +195,7 @@ VERIFY_SCRIPT = [
 
 
 def export(store: Any, ref: str) -> dict[str, Any]:
-    entries = store.query(f"SELECT {_ROW} FROM events WHERE case_ref = ? ORDER BY seq", (ref,))
+    entries = store.entries(ref)
     out = []
     for row in entries:
         out.append({

@@ -2,8 +2,8 @@
 
 :class:`BulkCasebook` is a :class:`~cspr.engine.casebook.Casebook` whose writes are
 kept in memory and stored together by :meth:`BulkCasebook.flush`: one
-transaction for a whole batch of cases, entries inserted with one
-``executemany`` and hashed exactly as single writes are, projections written
+transaction for a whole batch of cases (no other writer meanwhile), entries
+inserted together and hashed exactly as single writes are, projections written
 once per case instead of once per entry. Every open, event, sign-off and fact
 goes through the same validation, guards and replay as a command would, so a
 bulk-loaded database is indistinguishable from one typed in by hand (and
@@ -16,10 +16,12 @@ import datetime as dt
 from contextlib import nullcontext
 from typing import Any
 
-from cspr.engine.runtime.case import Case, Record
-from .book import Casebook
 from cspr.engine.definition.model import Definition
-from cspr.engine.store.sqlite import Store
+from cspr.engine.runtime.case import Case, Record
+from cspr.engine.store.interface import Store
+
+from .book import Casebook
+from .projections import projection
 
 
 class BulkCasebook(Casebook):
@@ -59,11 +61,11 @@ class BulkCasebook(Casebook):
         """Store everything held in one transaction; return the number of entries written."""
         if not self._entries:
             return 0
-        with self.store.write():
+        with self.store.write(exclusive=True):
             for definition in self._processes.values():
                 self.store.save_process(definition)
+            self.store.put_projections([projection(case) for case in self._cases.values()])
             self.store.append_many(self._entries)
-            self.store.put_projections([self.projection(case) for case in self._cases.values()])
         count = len(self._entries)
         self.entries_written += count
         for case in self._cases.values():

@@ -51,17 +51,8 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
 
         raise InputError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     today = book.today
-    where, params = ["d.applicable = 1", "d.due IS NOT NULL"], {}
-    if start:
-        where.append("d.due >= :start")
-        params["start"] = start.isoformat()
-    if end:
-        where.append("d.due <= :end")
-        params["end"] = end.isoformat()
-    rows = book.store.query(
-        "SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, d.late_by, "
-        "c.process_id, c.process_hash FROM deadline_view d "
-        f"JOIN case_view c ON c.ref = d.ref WHERE {' AND '.join(where)} ORDER BY d.due", params)
+    rows = book.store.deadlines(only_applicable=True, due_from=start.isoformat() if start else None,
+                                due_to=end.isoformat() if end else None)
     definitions = latest_definitions(book)
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -107,7 +98,7 @@ def overview(book: Any, week: int = 5, progress: Progress = _no_progress) -> dic
     from cspr.engine.runtime.deadlines import statuses
 
     cases = []
-    refs = [r["ref"] for r in book.store.query("SELECT ref FROM case_view WHERE final = 0 ORDER BY ref")]
+    refs = book.store.open_case_refs()
     for ref in progress(refs):
         case = book.load(ref)
         d = case.definition
@@ -139,10 +130,7 @@ def table(book: Any, name: str) -> list[dict[str, Any]]:
     if name == "cases":
         return book.list_cases()
     if name == "deadlines":
-        rows = book.store.query(
-            "SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, "
-            "d.late_by, c.state, c.version, c.process_hash "
-            "FROM deadline_view d JOIN case_view c ON c.ref = d.ref ORDER BY d.ref, d.due")
+        rows = book.store.deadlines(order="case")
         out = []
         for row in rows:
             a = status_on(Timing.from_row(row), book.today, calendar_for(book.definition(row["process_hash"])))

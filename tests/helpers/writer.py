@@ -13,17 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from typing import Any
 
 from cspr.engine.casebook.book import Casebook
 from cspr.engine.definition.catalog import resolve
 from cspr.engine.errors import CsprError
-from cspr.engine.store.sqlite import Store
+from cspr.engine.store.interface import open_store
 
 TODAY = dt.date(2026, 6, 10)
 
 
-def book(path: str) -> tuple[Store, Casebook]:
-    store = Store(path, create=True)
+def book(path: str) -> tuple[Any, Casebook]:
+    store = open_store(path, create=True)
     return store, Casebook(store, today=TODAY, actor=f"writer-{os.getpid()}")
 
 

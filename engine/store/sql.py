@@ -1,0 +1,276 @@
+"""What both SQL engines share: the store's queries, written once in the SQL that SQLite and PostgreSQL
+both understand, and the hashing of new entries.
+
+Queries use named parameters (``:name``); flags are compared with ``TRUE``/``FALSE`` (SQLite reads
+them as 1 and 0, and still uses its indexes). An engine subclass supplies the connection (``_rows``,
+``_execute``, ``_executemany``), its transactions and locks (``_lock_case``, ``_lock_chain``), and what
+only it can do (redaction, its integrity check, its schema).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cspr.engine.runtime.case import Record
+
+from .chain import GENESIS, Chainer, content
+from .interface import Projection, StoreError, utc_now
+from .migrations import document_text
+
+ENTRY_COLUMNS = ("id", "case_ref", "seq", "kind", "name", "on_date", "role", "actor", "recorded_at", "facts", "note",
+                 "data", "redacted", "digest", "prev_hash", "hash", "chain")
+CASE_COLUMNS = ("ref", "process_id", "version", "process_hash", "state", "state_title", "stage", "stage_title",
+                "final", "opened_on", "last_on", "last_seq")
+DEADLINE_COLUMNS = ("ref", "deadline", "title", "owner", "start", "due", "warn_from", "met_on", "applicable", "open",
+                    "reason", "settled", "late_by")
+ACTION_COLUMNS = ("ref", "action", "stage", "text", "owner", "due", "status", "added_on", "closed_on", "reason",
+                  "agreed_by")
+_INSERT_EVENT = ("INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
+                 "digest, prev_hash, hash, chain) VALUES (:case_ref, :seq, :kind, :name, :on_date, :role, :actor, "
+                 ":recorded_at, :facts, :note, :data, :digest, :prev_hash, :hash, :chain)")
+
+
+class Duplicate(StoreError):
+    """A unique key was already taken (another writer stored the same step first)."""
+
+
+def _insert(table: str, columns: Sequence[str], conflict: str = "") -> str:
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            + (f" {conflict}" if conflict else ""))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(dict(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _record(row: dict[str, Any]) -> Record:
+    return Record(
+        seq=row["seq"], kind=row["kind"], name=row["name"], on=dt.date.fromisoformat(row["on_date"]), role=row["role"],
+        actor=row["actor"], recorded_at=row["recorded_at"], facts=json.loads(row["facts"]), note=row["note"],
+        data=json.loads(row["data"]), redacted=bool(row["redacted"]),
+    )
+
+
+def entry_row(ref: str, record: Record, chainer: Chainer) -> dict[str, Any]:
+    """An entry as stored: its content, and the hashes that seal it into the chains."""
+    facts, data = _dumps(record.facts), _dumps(record.data)
+    on = record.on.isoformat()
+    # facts and data are hashed as a re-read would give them back
+    sealed = chainer.seal(content(ref, record.seq, record.kind, record.name, on, record.role, record.actor,
+                                  record.recorded_at, json.loads(facts), record.note, json.loads(data)))
+    return {"case_ref": ref, "seq": record.seq, "kind": record.kind, "name": record.name, "on_date": on,
+            "role": record.role, "actor": record.actor, "recorded_at": record.recorded_at, "facts": facts,
+            "note": record.note, "data": data, "digest": sealed.digest, "prev_hash": sealed.prev_hash,
+            "hash": sealed.hash, "chain": sealed.chain}
+
+
+class SqlStore:
+    """The store's operations in portable SQL; an engine subclass connects them to a database."""
+
+    engine = "sql"
+    location = ""
+
+    # -- what an engine supplies -----------------------------------------------------------
+
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
+        """Run one statement; return the number of rows it changed. Raises Duplicate on a unique key."""
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _lock_case(self, ref: str) -> None:
+        """Inside a write: hold this case against other writers until the transaction ends."""
+
+    def _lock_chain(self) -> None:
+        """Inside a write: hold the database chain's head until the transaction ends."""
+
+    def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
+        self._executemany(_INSERT_EVENT, rows)
+
+    def _value(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        rows = self._rows(sql, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    # -- schema ------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._value("SELECT COALESCE(MAX(version), 0) AS v FROM _migrations"))
+
+    # -- process versions --------------------------------------------------------------
+
+    def save_process(self, definition: Any) -> None:
+        self._execute(
+            "INSERT INTO processes (hash, process_id, version, effective_from, title, source_text, stored_at, document) "
+            "VALUES (:hash, :process_id, :version, :effective_from, :title, :source_text, :stored_at, :document) "
+            "ON CONFLICT (hash) DO NOTHING",
+            {"hash": definition.content_hash, "process_id": definition.id, "version": definition.version,
+             "effective_from": definition.effective_from.isoformat(), "title": definition.title,
+             "source_text": definition.source_text, "stored_at": utc_now(), "document": document_text(definition)})
+
+    def process_forms(self, content_hash: str) -> tuple[str, str | None] | None:
+        rows = self._rows("SELECT source_text, document FROM processes WHERE hash = :hash", {"hash": content_hash})
+        return (rows[0]["source_text"], rows[0]["document"]) if rows else None
+
+    def process_source(self, process_id: str, version: str) -> str | None:
+        return self._value("SELECT source_text FROM processes WHERE process_id = :id AND version = :version "
+                           "ORDER BY stored_at LIMIT 1", {"id": process_id, "version": version})
+
+    def processes(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT hash, process_id, version, effective_from, title, stored_at FROM processes "
+                          "ORDER BY process_id, effective_from")
+
+    # -- the history -------------------------------------------------------------------
+
+    def case_exists(self, ref: str) -> bool:
+        self._lock_case(ref)
+        return bool(self._rows("SELECT 1 AS found FROM events WHERE case_ref = :ref AND seq = 1", {"ref": ref}))
+
+    def case_refs(self) -> list[str]:
+        return [r["case_ref"] for r in self._rows("SELECT case_ref FROM events WHERE seq = 1 ORDER BY case_ref")]
+
+    def records(self, ref: str) -> list[Record]:
+        self._lock_case(ref)
+        return [_record(row) for row in self._rows(
+            "SELECT seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, redacted FROM events "
+            "WHERE case_ref = :ref ORDER BY seq", {"ref": ref})]
+
+    def _case_head(self, ref: str) -> str:
+        return self._value("SELECT hash FROM events WHERE case_ref = :ref ORDER BY seq DESC LIMIT 1",
+                           {"ref": ref}) or GENESIS
+
+    def _database_head(self) -> str:
+        self._lock_chain()
+        return self._value("SELECT chain FROM events ORDER BY id DESC LIMIT 1") or GENESIS
+
+    def _chainer(self) -> Chainer:
+        """Sealing entries after the last one written (taking the chain's lock first)."""
+        return Chainer(self._database_head(), self._case_head)
+
+    def append(self, ref: str, record: Record) -> str:
+        row = entry_row(ref, record, self._chainer())
+        try:
+            self._execute(_INSERT_EVENT, row)
+        except Duplicate:
+            raise StoreError(f"{ref}: another command recorded step #{record.seq} at the same moment; "
+                             "nothing was changed, look at the case and try again") from None
+        return str(row["hash"])
+
+    def append_many(self, entries: Sequence[tuple[str, Record]]) -> None:
+        chainer = self._chainer()
+        rows = [entry_row(ref, record, chainer) for ref, record in entries]
+        try:
+            self._insert_entries(rows)
+        except Duplicate:
+            raise StoreError("some of these cases already exist; nothing was changed") from None
+
+    def entries(self, ref: str | None = None) -> list[dict[str, Any]]:
+        columns = ", ".join(ENTRY_COLUMNS)
+        if ref is None:
+            return self._rows(f"SELECT {columns} FROM events ORDER BY id")
+        return self._rows(f"SELECT {columns} FROM events WHERE case_ref = :ref ORDER BY seq", {"ref": ref})
+
+    # -- projections -------------------------------------------------------------------
+
+    def put_projections(self, projections: Iterable[Projection]) -> None:
+        projections = list(projections)
+        if not projections:
+            return
+        refs = [{"ref": p[0]["ref"]} for p in projections]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "ref")
+        self._executemany(_insert("case_view", CASE_COLUMNS, f"ON CONFLICT (ref) DO UPDATE SET {updates}"),
+                          [p[0] for p in projections])
+        for table, columns, index in (("deadline_view", DEADLINE_COLUMNS, 1), ("action_view", ACTION_COLUMNS, 2)):
+            self._executemany(f"DELETE FROM {table} WHERE ref = :ref", refs)
+            rows = [row for p in projections for row in p[index]]
+            if rows:
+                self._executemany(_insert(table, columns), rows)
+
+    def clear_projections(self) -> None:
+        for table in ("case_view", "deadline_view", "action_view"):
+            self._execute(f"DELETE FROM {table}")
+
+    def stored_projections(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        return (self._rows(f"SELECT {', '.join(CASE_COLUMNS)} FROM case_view ORDER BY ref"),
+                self._rows(f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM deadline_view ORDER BY ref, deadline"),
+                self._rows(f"SELECT {', '.join(ACTION_COLUMNS)} FROM action_view ORDER BY ref, action"))
+
+    def list_cases(self, *, today: str, state: str | None = None, stage: str | None = None,
+                   with_open_due_before: bool = False, include_closed: bool = True) -> list[dict[str, Any]]:
+        where, params = [], {"today": today}
+        if state:
+            where.append("c.state = :state")
+            params["state"] = state
+        if stage:
+            where.append("c.stage = :stage")
+            params["stage"] = stage
+        if not include_closed:
+            where.append("c.final = FALSE")
+        # Counts and next due dates come from the (open, due) index, not a scan per case.
+        return self._rows(f"""
+            WITH late AS (SELECT ref, COUNT(*) AS n FROM deadline_view WHERE open = TRUE AND due < :today GROUP BY ref),
+                 soon AS (SELECT ref, MIN(due) AS due FROM deadline_view WHERE open = TRUE GROUP BY ref)
+            SELECT c.ref, c.process_id, c.version, c.state, c.state_title, c.stage, c.stage_title, c.final,
+                   c.opened_on, c.last_on, COALESCE(late.n, 0) AS overdue, soon.due AS next_due,
+                   (SELECT n.title FROM deadline_view n WHERE n.ref = c.ref AND n.open = TRUE AND n.due = soon.due
+                    ORDER BY n.deadline LIMIT 1) AS next_deadline
+            FROM case_view c {'JOIN' if with_open_due_before else 'LEFT JOIN'} late ON late.ref = c.ref
+                 LEFT JOIN soon ON soon.ref = c.ref
+            {'WHERE ' + ' AND '.join(where) if where else ''}
+            ORDER BY c.ref""", params)
+
+    def deadlines(self, *, only_open: bool = False, only_applicable: bool = False, due_from: str | None = None,
+                  due_to: str | None = None, due_before: str | None = None,
+                  order: str = "due") -> list[dict[str, Any]]:
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if only_open:
+            where.append("d.open = TRUE")
+        if only_applicable:
+            where.append("d.applicable = TRUE AND d.due IS NOT NULL")
+        for name, test, value in (("due_from", ">=", due_from), ("due_to", "<=", due_to), ("due_before", "<", due_before)):
+            if value is not None:
+                where.append(f"d.due {test} :{name}")
+                params[name] = value
+        sort = {"due": "d.due NULLS FIRST, d.ref, d.deadline", "case": "d.ref, d.due NULLS FIRST, d.deadline"}[order]
+        return self._rows(f"""
+            SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, d.open,
+                   d.reason, d.settled, d.late_by, c.state, c.state_title, c.version, c.process_id, c.process_hash, c.last_seq
+            FROM deadline_view d JOIN case_view c ON c.ref = d.ref
+            {'WHERE ' + ' AND '.join(where) if where else ''}
+            ORDER BY {sort}""", params)
+
+    def open_case_refs(self, process_id: str | None = None) -> list[str]:
+        if process_id is None:
+            rows = self._rows("SELECT ref FROM case_view WHERE final = FALSE ORDER BY ref")
+        else:
+            rows = self._rows("SELECT ref FROM case_view WHERE final = FALSE AND process_id = :id ORDER BY ref",
+                              {"id": process_id})
+        return [r["ref"] for r in rows]
+
+    def actions(self, *, status: str | None = None, ref: str | None = None, owner: str | None = None,
+                open_due_before: str | None = None) -> list[dict[str, Any]]:
+        where, params = [], {}
+        for column, value in (("status", status), ("ref", ref), ("owner", owner)):
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        if open_due_before is not None:
+            where.append("status = 'open' AND due < :before")
+            params["before"] = open_due_before
+        return self._rows(f"SELECT {', '.join(ACTION_COLUMNS)} FROM action_view "
+                          + (f"WHERE {' AND '.join(where)} " if where else "") + "ORDER BY due, ref, action", params)
+
+    def counts(self, *, today: str) -> dict[str, int]:
+        row = self._rows("SELECT COUNT(*) AS cases, COALESCE(SUM(CASE WHEN final = FALSE THEN 1 ELSE 0 END), 0) AS open "
+                         "FROM case_view")[0]
+        late = self._value("SELECT COUNT(DISTINCT ref) AS n FROM deadline_view WHERE open = TRUE AND due < :today",
+                           {"today": today})
+        return {"cases": int(row["cases"]), "open": int(row["open"]), "overdue": int(late)}
