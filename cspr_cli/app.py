@@ -2,7 +2,8 @@
 
 Each command parses its arguments, calls one engine function and formats the
 result (text, or JSON with ``--json``). Commands live in ``cspr_cli/`` and are
-imported only when used; ``cli.py`` is the entry point.
+imported only when used (:mod:`cspr.cli.groups`); their help is their own
+docstring, read by click. ``cspr.cli.entry`` is the entry point.
 
 Errors: every :class:`cspr.engine.errors.CsprError` becomes one line
 ``Error: ...`` and exit status 1; usage errors (a bad option, a malformed
@@ -12,12 +13,13 @@ date) are one line and exit status 2. No traceback reaches a user unless
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import Any
 
 import click
+
+from .groups import LazyGroup
 
 # command name -> "module:attribute"; loaded on first use
 COMMANDS: dict[str, str] = {
@@ -38,62 +40,14 @@ COMMANDS: dict[str, str] = {
 }
 
 
-# One line of help per command, so `cspr --help` lists them without importing them
-# (tests/test_cli_definitions.py checks these equal each command's own first line).
-SHORT_HELP: dict[str, str] = {
-    "action": "The actions agreed after a rapid review or a local review: add, done, drop, list.",
-    "audit": "Check that the history is intact, and export a case's history for others to check.",
-    "calendar": "Working-day arithmetic (weekends and bank holidays skipped; the start day is day 0).",
-    "case": "Open cases, record what happens, and see where each stands.",
-    "deadlines": "Every open deadline across all cases, soonest first.",
-    "demo": "Run a few Pan Lancashire cases end to end, on dates that cross bank holidays, and show what an LSBU officer would see: each step, a refused step and why, where each case stands, what is due and what is overdue.",
-    "diff": "What changed between two versions of a process, in the process's words.",
-    "export": "Every case, deadline or action as a table, for a spreadsheet or another tool.",
-    "graph": "The process as a diagram: states grouped by stage, transitions labelled with event and role, deadlines noted.",
-    "impact": "What a new version would change for every open case of its process: state, each deadline's due date, next steps. Nothing is written.",
-    "process": "Read a process definition.",
-    "rebuild": "Rebuild the case list and deadline tables from the event history.",
-    "report": "Reports for the partnership, senior officers and the Panel.",
-    "validate": "Check process definitions (default: every file in processes/).",
-}
-
-
-class CsprGroup(click.Group):
-    """A group whose subcommands are imported lazily and whose errors are one line."""
-
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy or {}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """List the commands from SHORT_HELP, without importing them."""
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
-        if rows:
-            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
-            with formatter.section("Commands"):
-                formatter.write_dl([(name, _shorten(text, limit)) for name, text in rows])
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy:
-            module, _, attribute = self.lazy[name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attribute)
-            return command
-        return super().get_command(ctx, name)
+class CsprGroup(LazyGroup):
+    """The root group: subcommands imported lazily, every failure one line and an exit status."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         status = run_safely(lambda: super(CsprGroup, self).main(
             args, prog_name or "cspr", complete_var, standalone_mode=False, **extra))
         sys.exit(status)
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 3, 10)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
 
 
 def _one_line(text: str) -> str:

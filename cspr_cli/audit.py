@@ -10,14 +10,15 @@ import click
 
 from .context import casebook, db_option
 from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
+from .groups import LazyGroup
 
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def audit() -> None:
-    """Check that the history is intact, and export a case's history for others to check."""
+    """Check that the history is intact, and export it for others to check."""
 
 
 @audit.command("verify")
@@ -26,7 +27,9 @@ def audit() -> None:
 @db_option
 @json_option
 def audit_verify(anchors: tuple[str, ...], db_path: str | None, as_json: bool) -> None:
-    """Re-check every case's hash chain, the database chain, the case list and
+    """Re-check every hash chain, the case tables and the database's integrity.
+
+    Checks every case's hash chain, the database chain, the case list and
     deadline tables against the events, and SQLite's integrity. Names the first
     entry altered, deleted, inserted or reordered. Exit status 0 if all is
     intact, 1 if not."""
@@ -52,8 +55,9 @@ def audit_verify(anchors: tuple[str, ...], db_path: str | None, as_json: bool) -
               help="Write to FILE (created readable by its owner only; never overwritten). Default: standard output.")
 @db_option
 def audit_export(ref: str, out: Path | None, db_path: str | None) -> None:
-    """Write case REF's history with its hashes, as JSON that anyone can verify
-    without cspr (the file says how, with a short Python script)."""
+    """Write case REF's history with its hashes, as JSON anyone can verify.
+
+    No cspr is needed to verify it: the file says how, with a short Python script."""
     from cspr.engine.casebook.audit import export
     from cspr.engine.casebook.book import CaseNotFound
 
@@ -76,10 +80,11 @@ def audit_export(ref: str, out: Path | None, db_path: str | None) -> None:
 @db_option
 @json_option
 def case_redact(ref: str, reason: str, on: dt.date | None, db_path: str | None, as_json: bool) -> None:
-    """Remove the personal content (facts and notes) of every entry of case REF.
+    """Remove the personal content of every entry of case REF.
 
-    Each entry keeps its digest, so the history still verifies; who redacted,
-    when and why is recorded. The case is closed to further entries.
+    The facts and notes of every entry are removed. Each entry keeps its
+    digest, so the history still verifies; who redacted, when and why is
+    recorded. The case is closed to further entries.
     """
     with casebook(db_path) as book:
         count = book.redact(ref, reason, on=on)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .context import casebook, db_option, today
+from .groups import LazyGroup
 from .output import ISO_DATE, emit_json, emit_lines, json_option
 
 _fact_option = click.option(
@@ -59,26 +60,9 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
         click.echo(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
 
 
-class _CaseGroup(click.Group):
-    """The case commands; 'migrate', 'redact' and 'report' are loaded from their modules when used."""
-
-    LAZY = {"migrate": "cspr.cli.editions:case_migrate", "redact": "cspr.cli.audit:case_redact",
-            "report": "cspr.cli.reports:case_report"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.LAZY])
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.LAZY:
-            import importlib
-
-            module, _, attribute = self.LAZY[name].partition(":")
-            command: click.Command = getattr(importlib.import_module(module), attribute)
-            return command
-        return super().get_command(ctx, name)
-
-
-@click.group(cls=_CaseGroup)
+# 'migrate', 'redact' and 'report' live with the editions, audit and report commands
+@click.group(cls=LazyGroup, lazy={"migrate": "cspr.cli.editions:case_migrate", "redact": "cspr.cli.audit:case_redact",
+                                  "report": "cspr.cli.reports:case_report"})
 def case() -> None:
     """Open cases, record what happens, and see where each stands."""
 
@@ -97,7 +81,9 @@ def case() -> None:
 @json_option
 def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments: tuple[str, ...],
               facts_file: Path | None, by: str | None, note: str | None, db_path: str | None, as_json: bool) -> None:
-    """Open case REF (e.g. LSBU-2026-014) under the process in effect on its awareness date."""
+    """Open case REF under the process in effect on its awareness date.
+
+    REF is the partnership's own reference for the case, for example LSBU-2026-014."""
     from cspr.engine.definition.catalog import resolve
 
     definition = resolve(process_spec, aware_on)
@@ -119,9 +105,11 @@ def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments
 @json_option
 def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assignments: tuple[str, ...],
                 facts_file: Path | None, note: str | None, db_path: str | None, as_json: bool) -> None:
-    """Record EVENT for case REF: it must be possible now, by that role, with its
-    facts, criteria and sign-offs in place; if not, nothing is recorded and every
-    missing thing is named."""
+    """Record EVENT for case REF, if the process allows it now.
+
+    It must be possible now, by that role, with its facts, criteria and
+    sign-offs in place; if not, nothing is recorded and every missing thing is
+    named."""
     values = _facts_file(facts_file)
     with casebook(db_path) as book:
         book.record(ref, event, on=on, by=by, values=values, assignments=assignments, note=note)
@@ -137,8 +125,9 @@ def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assign
 @db_option
 @json_option
 def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_path: str | None, as_json: bool) -> None:
-    """Record ROLE's agreement to the step at hand for case REF (sign-offs count
-    until the case moves on)."""
+    """Record ROLE's agreement to the step at hand for case REF.
+
+    Sign-offs count until the case moves on."""
     with casebook(db_path) as book:
         book.signoff(ref, role, on=on, note=note)
         when = (on or book.today).isoformat()
@@ -183,8 +172,10 @@ def case_fact(ref: str, assignments: tuple[str, ...], more: tuple[str, ...], fac
 @db_option
 @json_option
 def case_show(ref: str, db_path: str | None, as_json: bool) -> None:
-    """Where case REF stands: state and stage, deadlines with due dates and
-    status, next steps and what blocks them, facts, criteria, history."""
+    """Where case REF stands, and what blocks its next steps.
+
+    State and stage, deadlines with due dates and status, next steps and what
+    blocks them, facts, criteria, history."""
     from .case_text import case_lines
 
     with casebook(db_path) as book:

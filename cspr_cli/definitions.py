@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .output import ISO_DATE, emit_json, emit_lines, json_option
+from .groups import LazyGroup
 
 
 def _shown(path: str | Path) -> str:
@@ -69,7 +70,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
     ctx.exit(1 if failed else 0)
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def process() -> None:
     """Read a process definition."""
 
@@ -78,8 +79,10 @@ def process() -> None:
 @click.argument("spec", metavar="[FILE|ID]", required=False)
 @json_option
 def process_show(spec: str | None, as_json: bool) -> None:
-    """The process in words: stages, states, events with who performs them and
-    what they require, deadlines, criteria, facts, roles and sources.
+    """The process in words, from its stages to its sources.
+
+    Stages, states, events with who performs them and what they require,
+    deadlines, criteria, facts, roles and sources.
 
     FILE is a definition file; ID is an installed process id, optionally with
     '@VERSION'. Default: the installed process in effect today.
@@ -115,9 +118,11 @@ _process_option = click.option(
 )
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def calendar() -> None:
-    """Working-day arithmetic (weekends and bank holidays skipped; the start day is day 0)."""
+    """Working-day arithmetic: weekends and bank holidays are skipped.
+
+    The start day is day 0, whatever kind of day it is."""
 
 
 @calendar.command("add", context_settings={"ignore_unknown_options": True})
@@ -151,9 +156,9 @@ def calendar_add(start: dt.date, n: int, process_spec: str | None, as_json: bool
 @_process_option
 @json_option
 def calendar_between(start: dt.date, end: dt.date, process_spec: str | None, as_json: bool) -> None:
-    """Working days from START to END: those after START, up to and including END.
+    """Count the working days from START to END.
 
-    Negative when END is before START.
+    Those after START, up to and including END; negative when END is before START.
     """
     cal, label = _calendar(process_spec)
     count = cal.working_days_between(start, end)

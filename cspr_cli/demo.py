@@ -21,9 +21,11 @@ DEFAULT_DEMO_DB = "cspr-demo.db"
 @click.option("--process", "process_id", default="cspr_pan_lancashire", show_default=True, metavar="ID",
               help="With --cases: the installed process whose versions the cases follow.")
 def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> None:
-    """Run a few Pan Lancashire cases end to end, on dates that cross bank holidays,
-    and show what an LSBU officer would see: each step, a refused step and why,
-    where each case stands, what is due and what is overdue.
+    """Run a few example cases end to end on a new database.
+
+    The cases follow the Pan Lancashire process on dates that cross bank
+    holidays, and show what an LSBU officer would see: each step, a refused
+    step and why, where each case stands, what is due and what is overdue.
 
     With --cases N, generate N synthetic cases through the same checks instead
     (for trying the commands at scale, and for the benchmarks). The demo never

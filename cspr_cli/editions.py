@@ -48,7 +48,7 @@ def _store_if_any(db_path: str | None) -> Any:
               help="text for a terminal, markdown for a report, json for tools.")
 @db_option
 def diff_command(old: str, new: str, fmt: str, db_path: str | None) -> None:
-    """What changed between two versions of a process, in the process's words.
+    """What changed between two versions of a process, in its own words.
 
     OLD and NEW are definition files, installed versions (ID@VERSION, e.g.
     cspr_pan_lancashire@2018.1) or versions stored in the database (--db).
@@ -109,8 +109,10 @@ def _impact_lines(impact: Any) -> list[str]:
 @db_option
 @json_option
 def impact_command(new_file: str, db_path: str | None, as_json: bool) -> None:
-    """What a new version would change for every open case of its process:
-    state, each deadline's due date, next steps. Nothing is written."""
+    """What a new version would change for each open case of its process.
+
+    For each case: its state, each deadline's due date and status, and its next
+    steps. Nothing is written."""
     definition = _definition(new_file)
     with casebook(db_path) as book:
         impacts = book.impact(definition)
@@ -132,8 +134,10 @@ def impact_command(new_file: str, db_path: str | None, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
               help="mermaid (GitHub, GitLab, wikis) or dot (Graphviz).")
 def graph_command(spec: str | None, fmt: str) -> None:
-    """The process as a diagram: states grouped by stage, transitions labelled
-    with event and role, deadlines noted."""
+    """The process as a diagram, in Mermaid or DOT.
+
+    States are grouped by stage, transitions labelled with event and role, and
+    deadlines noted."""
     from cspr.engine.definition.catalog import resolve
     from cspr.engine.definition.graph import dot, mermaid
 
@@ -163,7 +167,9 @@ def _state_map(pairs: tuple[str, ...]) -> dict[str, str]:
 @json_option
 def case_migrate(ref: str, to: str, pairs: tuple[str, ...], dry_run: bool, on: dt.date | None,
                  db_path: str | None, as_json: bool) -> None:
-    """Move case REF to another version of its process by replaying its history.
+    """Move case REF to another version of its process.
+
+    Its history is replayed under the new version.
 
     A case whose history does not fit is refused with the reason, unless --map
     says which new state its current state becomes. The move is recorded in the

@@ -13,6 +13,7 @@ import click
 
 from .context import casebook, db_option
 from .output import ISO_DATE, emit_json, emit_lines, json_option, progress, write_private
+from .groups import LazyGroup
 
 _out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                            help="Write to FILE (created readable by its owner only). Default: standard output.")
@@ -21,9 +22,9 @@ _out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_
 # --- actions ---------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def action() -> None:
-    """The actions agreed after a rapid review or a local review: add, done, drop, list."""
+    """The actions agreed after a review: add, done, drop, list."""
 
 
 @action.command("add")
@@ -39,7 +40,9 @@ def action() -> None:
 @json_option
 def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed_by: tuple[str, ...],
                on: dt.date | None, db_path: str | None, as_json: bool) -> None:
-    """Add an agreed action TEXT to case REF. Keep names of children and family out of it."""
+    """Add an agreed action TEXT to case REF.
+
+    Keep the names of children and family out of it."""
     from cspr.engine.casebook import actions
 
     with casebook(db_path) as book:
@@ -121,7 +124,7 @@ def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, 
 # --- reports -----------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def report() -> None:
     """Reports for the partnership, senior officers and the Panel."""
 
@@ -134,8 +137,11 @@ def report() -> None:
 @json_option
 def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None, db_path: str | None,
                       as_json: bool) -> None:
-    """For each deadline of the process: how many were met on time, met late (the median and the
-    worst lateness, in working days), are still open, or are overdue."""
+    """How many deadlines were met on time, met late, or are overdue.
+
+    For each deadline of the process: how many were met on time, met late (the
+    median and the worst lateness, in working days), are still open, or are
+    overdue."""
     from cspr.engine.casebook.reports import timeliness
 
     from .case_text import table
@@ -165,7 +171,7 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
 @db_option
 @json_option
 def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> None:
-    """Every open case: what is overdue, what is due this week, who it waits on."""
+    """Open cases: what is overdue, what is due this week, who it waits on."""
     from cspr.engine.casebook import actions
     from cspr.engine.render.htmlreport import overview_report
     from cspr.engine.casebook.reports import overview
@@ -213,7 +219,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 @_out_option
 @db_option
 def export_command(what: str, fmt: str, out: Path | None, db_path: str | None) -> None:
-    """Every case, deadline or action as a table, for a spreadsheet or another tool."""
+    """Every case, deadline or action as a table, for a spreadsheet."""
     from cspr.engine.casebook.reports import table
 
     with casebook(db_path) as book:
@@ -243,9 +249,10 @@ def write_ics(items: list[dict[str, Any]], path: Path) -> int:
               help="The HTML file to write (self-contained, printable on A4).")
 @db_option
 def case_report(ref: str, html: Path, db_path: str | None) -> None:
-    """Case REF as one self-contained HTML file: stage, facts, criteria, a timeline
-    of events against deadlines, the process diagram with the case's state, actions,
-    and the history with its hashes."""
+    """Write case REF as one self-contained HTML report.
+
+    Stage, facts, criteria, a timeline of events against deadlines, the process
+    diagram with the case's state, actions, and the history with its hashes."""
     from cspr.engine.casebook import actions
     from cspr.engine.render.htmlreport import case_report as render
 
