@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import ROOT, run_cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -79,3 +80,38 @@ def test_reports_open_in_headless_chromium_without_console_errors(reports, name,
     assert data.startswith(b"%PDF")
     boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
     assert boxes and all(abs(float(w) - 595.92) < 2 and abs(float(h) - 842.88) < 2 for w, h in boxes), boxes[:3]
+
+
+def test_the_reports_render_through_autoescaped_templates():
+    """No hand-placed escape(): the templates escape everything but the SVG the diagrams produce."""
+    from cspr.engine.render import htmlreport
+
+    source = (ROOT / "engine" / "render" / "htmlreport.py").read_text()
+    assert "from html import" not in source and "escape(" not in source
+    env = htmlreport.environment()
+    assert env.autoescape is True
+    assert env.from_string("{{ x }}").render(x="<script>&") == "&lt;script&gt;&amp;"
+    templates = sorted(p.name for p in (ROOT / "engine" / "render" / "templates").iterdir())
+    assert templates == ["case.html", "macros.html", "overview.html", "page.html", "report.css"]
+
+
+def test_jinja2_is_imported_only_when_a_report_is_written():
+    probe = ("import sys, cspr.engine.render.htmlreport as h; before = 'jinja2' in sys.modules; "
+             "h.environment(); print(before, 'jinja2' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "True"], done.stderr
+
+
+def test_hostile_text_is_escaped_in_every_report(tmp_path):
+    db = tmp_path / "hostile.db"
+    cli = lambda *a: run_cli("--db", str(db), "--today", "2026-06-10", *a)  # noqa: E731
+    assert cli("case", "open", "LSBU-2026-099", "--aware-on", "2026-06-01",
+               "--fact", "harm=died", "--fact", "abuse_or_neglect=suspected",
+               "--note", '<img src=x onerror="alert(1)"> & </td>').exit_code == 0
+    assert cli("case", "note", "LSBU-2026-099", "</table><script>alert(2)</script>").exit_code == 0
+    case = tmp_path / "case.html"
+    assert cli("case", "report", "LSBU-2026-099", "--html", str(case)).exit_code == 0
+    html = case.read_text()
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;/table&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;/td&gt;" in html

@@ -21,11 +21,17 @@ def test_non_editable_install_ships_schema_and_processes(tmp_path):
     assert build.returncode == 0, build.stdout + build.stderr
     assert (target / "cspr" / "schemas" / "process-definition.v1.schema.json").is_file()
     assert (target / "cspr" / "processes" / "cspr_pan_lancashire.yaml").is_file()
+    for template in ("page.html", "macros.html", "case.html", "overview.html", "report.css"):
+        assert (target / "cspr" / "engine" / "render" / "templates" / template).is_file(), template
+    assert (target / "cspr" / "engine" / "py.typed").is_file()
 
     probe = (
         "import json, cspr.engine.definition.resources as r, cspr.engine.definition.catalog as c;"
         "d = c.resolve(None);"
-        "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id]))"
+        "import cspr.engine.render.htmlreport as h;"
+        "page = h.render('overview.html', title='t', today='2026-01-01', cases=[], overdue_cases=0, due_this_week=0,"
+        " week_working_days=5, overdue_actions=[], generated='now');"
+        "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id, str(h.TEMPLATES), page]))"
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -34,7 +40,8 @@ def test_non_editable_install_ships_schema_and_processes(tmp_path):
         env={**os.environ, "PYTHONPATH": str(target)},
     )
     assert run.returncode == 0, run.stderr
-    schema_path, process_paths, process_id = json.loads(run.stdout)
+    schema_path, process_paths, process_id, templates, page = json.loads(run.stdout)
+    assert templates.startswith(str(target)) and page.startswith("<!DOCTYPE html>") and "@page { size: A4" in page
     assert schema_path.startswith(str(target))
     assert process_paths and all(p.startswith(str(target)) for p in process_paths)
     assert process_id == "cspr_pan_lancashire"
