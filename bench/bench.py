@@ -158,17 +158,17 @@ def workdays(samples: int = 100_000) -> dict[str, float]:
     offsets = [rng.choice([rng.randint(1, 30), rng.randint(-30, -1), rng.randint(31, 2500)]) for _ in range(samples)]
     holiday_array = np.array(holidays, dtype="datetime64[D]")
     calendar_np = np.busdaycalendar(holidays=holiday_array)
-    ours = [calendar.add_working_days(s, n) for s, n in zip(starts, offsets)]
+    ours = [calendar.add_working_days(s, n) for s, n in zip(starts, offsets, strict=True)]
     theirs = [np.busday_offset(np.datetime64(s), n, roll="backward" if n >= 0 else "forward", busdaycal=calendar_np)
-              .astype(dt.date) for s, n in zip(starts, offsets)]
-    disagreements = sum(a != b for a, b in zip(ours, theirs))
+              .astype(dt.date) for s, n in zip(starts, offsets, strict=True)]
+    disagreements = sum(a != b for a, b in zip(ours, theirs, strict=True))
     calls = 20_000
-    pairs = list(zip(starts[:calls], offsets[:calls]))
+    pairs = list(zip(starts[:calls], offsets[:calls], strict=True))
     engine_per_call = min(timeit.repeat(lambda: [calendar.add_working_days(s, n) for s, n in pairs], number=1, repeat=5)) / calls
     np_starts = [np.datetime64(s) for s, _ in pairs]
     numpy_per_call = min(timeit.repeat(lambda: [np.busday_offset(s, n, roll="backward" if n >= 0 else "forward",
                                                                  busdaycal=calendar_np)
-                                                for s, (_, n) in zip(np_starts, pairs)], number=1, repeat=5)) / calls
+                                                for s, (_, n) in zip(np_starts, pairs, strict=True)], number=1, repeat=5)) / calls
     short = [(s, 5) for s in starts[:calls]]
     long = [(s, 2500) for s in starts[:calls]]
     short_per_call = min(timeit.repeat(lambda: [calendar.add_working_days(s, n) for s, n in short], number=1, repeat=5)) / calls
@@ -187,7 +187,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
 def report(results: dict, sizes: list[int]) -> str:
@@ -220,19 +221,25 @@ def report(results: dict, sizes: list[int]) -> str:
         f"Targets at {int(large):,} cases (each a ratio against a reference measured in the same run):", "",
         "| measure | target | ratio | met |", "|---|---|---|---|",
     ]
-    for (name, target, value), key in zip(rows, ratios):
+    for (name, target, value), key in zip(rows, ratios, strict=True):
         lines.append(f"| {name} | {target} | {value:.3f} | {'yes' if results['targets_met'][key] else '**no**'} |")
     lines += ["", f"Working days: engine {w['engine_per_call_us']:.2f} µs per call, numpy {w['numpy_per_call_us']:.2f} µs; "
               f"span of 5 days {w['span_5_per_call_us']:.2f} µs, span of 2,500 days {w['span_2500_per_call_us']:.2f} µs "
               f"(constant time); {w['disagreements']} disagreements with numpy on {w['samples']:,} random inputs.", "",
               "## By size (wall times are medians, in milliseconds)", "",
-              "| cases | entries | bulk load entries/s | raw insert rows/s | rebuild entries/s | python -c pass | cspr --help | sqlite-utils --help | case show | sqlite-utils (show) | case list --overdue | sqlite-utils (list) | deadlines --within 10 | sqlite-utils (deadlines) |",
+              "| cases | entries | bulk load entries/s | raw insert rows/s | rebuild entries/s | python -c pass "
+              "| cspr --help | sqlite-utils --help | case show | sqlite-utils (show) | case list --overdue "
+              "| sqlite-utils (list) | deadlines --within 10 | sqlite-utils (deadlines) |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in sizes:
         r = results["sizes"][str(size)]
-        ms = lambda key: f"{r[key] * 1000:.0f}"  # noqa: E731
+
+        def ms(key: str, r: dict[str, float] = r) -> str:
+            return f"{r[key] * 1000:.0f}"
+
         lines.append(f"| {size:,} | {r['entries']:,} | {r['bulk_entries_per_s']:,.0f} | {r['raw_rows_per_s']:,.0f} | "
-                     f"{r['entries'] / r['replay_seconds']:,.0f} | {ms('python_pass')} | {ms('cspr_help')} | {ms('sqlite_utils_help')} | {ms('case_show')} | "
+                     f"{r['entries'] / r['replay_seconds']:,.0f} | {ms('python_pass')} | {ms('cspr_help')} | "
+                     f"{ms('sqlite_utils_help')} | {ms('case_show')} | "
                      f"{ms('sqlite_utils_show')} | {ms('case_list_overdue')} | {ms('sqlite_utils_list')} | "
                      f"{ms('deadlines_within')} | {ms('sqlite_utils_deadlines')} |")
     growth = {k: results["sizes"][large][k] / results["sizes"][small][k]
@@ -249,7 +256,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
-    results = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+    results = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
                "command": "python bench/bench.py " + " ".join(sys.argv[1:]), "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from .groups import LazyGroup
+from .output import ISO_DATE
 
 # command name -> "module:attribute"; loaded on first use
 COMMANDS: dict[str, str] = {
@@ -86,7 +87,7 @@ def run_safely(invoke: Any) -> int:
     except KeyboardInterrupt:
         click.echo("Error: interrupted", err=True)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if os.environ.get("CSPR_DEBUG"):
             raise
         click.echo(
@@ -97,19 +98,10 @@ def run_safely(invoke: Any) -> int:
         return 1
 
 
-class _Date(click.ParamType):
-    name = "DATE"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from cspr.cli.output import ISO_DATE
-
-        return ISO_DATE.convert(value, param, ctx)
-
-
 @click.group(name="cspr", cls=CsprGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cspr", prog_name="cspr")
 @click.option("--db", "db", metavar="PATH", help="Database file for every command (default: $CSPR_DB, else ./cspr.db).")
-@click.option("--today", "today", type=_Date(), metavar="DATE",
+@click.option("--today", "today", type=ISO_DATE, metavar="DATE",
               help="Work as if today were DATE, for rehearsals and reports (default: $CSPR_TODAY, else the real date).")
 @click.option("--actor", "actor", metavar="NAME",
               help="Who is typing, kept with every entry (default: $CSPR_ACTOR, else the operating-system user).")

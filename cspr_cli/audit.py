@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 
 from .context import casebook, db_option
-from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
 from .groups import LazyGroup
-
+from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 

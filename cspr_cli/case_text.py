@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from cspr.engine.definition import facts as fact_values
 from cspr.engine.casebook.book import CaseView
+from cspr.engine.definition import facts as fact_values
 from cspr.engine.runtime.deadlines import DeadlineStatus
 from cspr.engine.runtime.kinds import RecordKind
 
@@ -19,7 +19,7 @@ def table(rows: list[list[str]], header: list[str]) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     out = []
     for row in [header, *rows]:
-        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1])] + [str(row[-1])]
+        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)] + [str(row[-1])]
         out.append("  ".join(cells).rstrip())
     return out
 
@@ -37,7 +37,9 @@ def case_lines(view: CaseView) -> list[str]:
         "",
         "Deadlines",
     ]
-    owner = lambda roles: ", ".join(d.roles[r].name for r in roles)  # noqa: E731
+    def owner(roles: tuple[str, ...]) -> str:
+        return ", ".join(d.roles[r].name for r in roles)
+
     rows = []
     for s in view.deadlines:
         due = s.timing.due.isoformat() if s.timing.due and s.status is not DeadlineStatus.NOT_APPLICABLE else "-"

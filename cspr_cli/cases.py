@@ -28,15 +28,16 @@ _note_option = click.option("--note", "note", metavar="TEXT", help="A note kept 
 def _facts_file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    from cspr.engine.errors import InputError
     from cspr.engine.definition.yamlsafe import parse_yaml
+    from cspr.engine.errors import InputError
 
     if path.stat().st_size > 1_000_000:
         raise InputError(f"{path}: a facts file may be at most 1,000,000 bytes")
     parsed, problems = parse_yaml(path.read_bytes(), str(path), what="a facts file")
     if problems:
         raise InputError(str(problems[0]))
-    return parsed.data
+    data: dict[str, Any] = parsed.data
+    return data
 
 
 def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:

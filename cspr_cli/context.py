@@ -37,7 +37,8 @@ def today() -> dt.date:
     ctx = click.get_current_context()
     given = (ctx.find_root().obj or {}).get("today")
     if given is not None:
-        return given
+        day: dt.date = given
+        return day
     env = os.environ.get("CSPR_TODAY")
     if env:
         try:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
 
 import click
 
-from .output import ISO_DATE, emit_json, emit_lines, json_option
 from .groups import LazyGroup
+from .output import ISO_DATE, emit_json, emit_lines, json_option
 
 
 def _shown(path: str | Path) -> str:
@@ -42,7 +43,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
     for path in targets:
         shown = _shown(path)
         definition, problems = check_file(path)
-        problems = [p.__class__(**{**p.as_dict(), "file": shown}) for p in problems]
+        problems = [dataclasses.replace(p, file=shown) for p in problems]
         failed |= definition is None
         results.append((shown, definition, problems))
     if as_json:

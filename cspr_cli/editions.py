@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from cspr.engine.runtime.deadlines import DeadlineStatus
 
 from .context import casebook, database_spec, db_option
 from .output import ISO_DATE, emit_json, emit_lines, json_option
@@ -94,7 +97,9 @@ def _impact_lines(impact: Any) -> list[str]:
         lines.append(f"  state: {impact.state_before} → {impact.state_after}")
     for shift in impact.deadlines:
         if shift.changed:
-            show = lambda day, status: f"{day.isoformat() if day else '-'} ({status.label if status else 'none'})"  # noqa: E731
+            def show(day: dt.date | None, status: DeadlineStatus | None) -> str:
+                return f"{day.isoformat() if day else '-'} ({status.label if status else 'none'})"
+
             lines.append(f"  deadline '{shift.title}': due {show(shift.due_before, shift.status_before)} → "
                          f"{show(shift.due_after, shift.status_after)}")
     if impact.steps_added:

@@ -9,9 +9,14 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:  # click 8.2+ makes ParamType generic in its stubs; older clicks cannot be subscripted
+    ParamTypeBase = click.ParamType[Any, Any]
+else:
+    ParamTypeBase = click.ParamType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,7 +34,7 @@ def parse_iso_date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a real date") from None
 
 
-class IsoDate(click.ParamType):
+class IsoDate(ParamTypeBase):
     """A click type for ISO 8601 calendar dates (YYYY-MM-DD) and nothing else."""
 
     name = "DATE"

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from .context import casebook, db_option
-from .output import ISO_DATE, emit_json, emit_lines, json_option, progress, write_private
 from .groups import LazyGroup
+from .output import ISO_DATE, emit_json, emit_lines, json_option, progress, write_private
 
 _out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                            help="Write to FILE (created readable by its owner only). Default: standard output.")
@@ -173,14 +173,14 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
 def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> None:
     """Open cases: what is overdue, what is due this week, who it waits on."""
     from cspr.engine.casebook import actions
-    from cspr.engine.render.htmlreport import overview_report
     from cspr.engine.casebook.reports import overview
+    from cspr.engine.render.htmlreport import overview_report
 
     with casebook(db_path) as book:
         data = overview(book, progress=progress("Reading open cases"))
         open_actions = actions.listing(book, status="open")
     if html is not None:
-        write_private(html, overview_report(data, open_actions, dt.datetime.now(dt.timezone.utc)))
+        write_private(html, overview_report(data, open_actions, dt.datetime.now(dt.UTC)))
         click.echo(f"Wrote the overview of {len(data['cases'])} open cases to {html}")
     elif as_json:
         emit_json({**data, "overdue_actions": [a for a in open_actions if a["overdue"]]})
@@ -236,7 +236,7 @@ def write_ics(items: list[dict[str, Any]], path: Path) -> int:
     """Open deadlines (from Casebook.calendar_items) as an iCalendar file."""
     from cspr.engine.render.ical import calendar
 
-    write_private(path, calendar(items, dt.datetime.now(dt.timezone.utc)), newline="")
+    write_private(path, calendar(items, dt.datetime.now(dt.UTC)), newline="")
     return len(items)
 
 
@@ -260,5 +260,5 @@ def case_report(ref: str, html: Path, db_path: str | None) -> None:
         view = book.show(ref)
         case_actions = actions.listing(book, ref=ref, status="all")
         entries = book.store.entries(ref)
-    write_private(html, render(view, case_actions, entries, dt.datetime.now(dt.timezone.utc)))
+    write_private(html, render(view, case_actions, entries, dt.datetime.now(dt.UTC)))
     click.echo(f"Wrote the report of {ref} to {html}")

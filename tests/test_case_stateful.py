@@ -116,7 +116,7 @@ class CaseMachine(RuleBasedStateMachine):
         event = data.draw(st.sampled_from(onward if data.draw(st.integers(0, 4)) else possible), label="event")
         for role in event.requires.signoff:
             on = self.advance(data)
-            self.attempt(lambda: self.book.signoff(REF, role, on=on))
+            self.attempt(lambda role=role, on=on: self.book.signoff(REF, role, on=on))
         tested = set(event.requires.facts).union(*(facts_of(DEFINITION.criteria[c].rule) for c in event.requires.criteria))
         assignments = [f"{n}={data.draw(valid_values(DEFINITION.facts[n]), label=n)}" for n in sorted(tested)
                        if n != DEFINITION.opening.date_fact]
@@ -130,7 +130,7 @@ class CaseMachine(RuleBasedStateMachine):
         wanted = sorted(case.signoff_roles_wanted())
         role = data.draw(st.sampled_from(wanted) if wanted and data.draw(st.booleans()) else st.sampled_from(list(DEFINITION.roles)))
         on = self.advance(data)
-        self.attempt(lambda: self.book.signoff(REF, role, on=on))
+        self.attempt(lambda role=role, on=on: self.book.signoff(REF, role, on=on))
 
     @rule(data=st.data())
     def record_facts(self, data):

@@ -260,14 +260,77 @@ def test_a_missing_folder_is_refused(tmp_path):
     assert result.exit_code == 1 and "does not exist" in result.output
 
 
+def _nobody() -> tuple[int, int]:
+    import pwd
+
+    try:
+        user = pwd.getpwnam("nobody")
+        return user.pw_uid, user.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+def _unprivileged(function):
+    """Run ``function()`` in a forked child that has given up root for the user 'nobody'; return what it returns.
+
+    Root may write any file, so a read-only check run as root proves nothing (and CI runs as root). The child
+    inherits the modules already imported, so it needs no access to the code, only to the files it is given.
+    """
+    uid, gid = _nobody()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root for good, run, report, and leave without pytest's clean-up
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            payload = json.dumps({"value": function()})
+        except BaseException as exc:
+            payload = json.dumps({"error": repr(exc)})
+        with os.fdopen(write, "w") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as source:
+        answer = json.loads(source.read() or '{"error": "the child died"}')
+    os.waitpid(pid, 0)
+    assert "error" not in answer, answer.get("error")
+    return answer["value"]
+
+
 def test_a_read_only_database_is_refused_and_unchanged(tmp_path, opened, db, cspr):
-    if os.geteuid() == 0:
-        pytest.skip("root can write to read-only files")
-    os.chmod(db, 0o400)
-    before = dump(db)
-    result = cspr("case", "note", REF, "hello")
-    assert result.exit_code == 1 and "read-only" in result.output
-    assert dump(db) == before
+    """As an ordinary user, a database file without write permission; as root (CI), the same in a child
+    process that has given up root, since root may write any file."""
+    if os.geteuid() != 0:
+        before = dump(db)
+        os.chmod(db, 0o400)
+        result = cspr("case", "note", REF, "hello")
+        assert result.exit_code == 1 and "read-only" in result.output, result.output
+        assert dump(db) == before
+        return
+    import shutil
+    import tempfile
+
+    assert cspr("case", "note", REF, "warm-up", "--on", "2026-06-01").exit_code == 0  # every module imported first
+    folder = tempfile.mkdtemp(prefix="cspr-readonly-")  # outside root's private pytest folder
+    try:
+        copy = os.path.join(folder, "cases.db")
+        shutil.copy(db, copy)
+        before = dump(copy)
+        os.chown(folder, *_nobody())  # the folder is nobody's own, as a user's folder is theirs
+        os.chown(copy, *_nobody())
+        os.chmod(copy, 0o400)  # its owner may read it, not write it
+
+        def attempt():
+            result = run_cli("--db", copy, "--today", TODAY, "case", "note", REF, "hello")
+            return result.exit_code, result.output
+
+        code, output = _unprivileged(attempt)
+        assert code == 1 and "read-only" in output, output
+        assert dump(copy) == before
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_read_only_errors_are_explained():

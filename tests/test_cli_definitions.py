@@ -118,9 +118,9 @@ def test_bad_arguments_get_one_line_and_status(cspr, args, status, words):
 
 
 def test_every_command_has_help_text(cspr):
-    from cspr.cli.app import COMMANDS, cli
-
     import click
+
+    from cspr.cli.app import COMMANDS, cli
 
     ctx = click.Context(cli)
     for name in COMMANDS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from typing import Any
@@ -13,13 +14,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from cspr.engine.definition import model
-from cspr.engine.errors import DefinitionError
 from cspr.engine.definition.loader import check_file, load_file, load_text
 from cspr.engine.definition.resources import process_files, schema, schema_path
 from cspr.engine.definition.yamlsafe import parse_yaml
+from cspr.engine.errors import DefinitionError
 
 from .conftest import FIXTURES, ROOT
-
 
 # --- the shipped files -------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ def test_broken_definition_is_reported_at_its_line_and_path(name):
     got = [(p.line, p.path, p.message) for p in problems]
     expected = BROKEN[name]
     assert len(got) == len(expected), got
-    for (line, where, message), (want_line, want_path, words) in zip(got, expected):
+    for (line, where, message), (want_line, want_path, words) in zip(got, expected, strict=True):
         assert (line, where) == (want_line, want_path), got
         assert words in message, message
     for problem in problems:
@@ -318,7 +318,7 @@ def test_hash_changes_exactly_when_the_meaning_does(minimal_text, old, new):
 
 def test_definitions_are_immutable(minimal_text):
     definition = load_text(minimal_text)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         definition.version = "2"  # type: ignore[misc]
     with pytest.raises(TypeError):
         definition.states["x"] = definition.states["open"]  # type: ignore[index]

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from cspr.engine.definition.catalog import resolve, shipped
 from cspr.engine.definition.diff import diff
-from cspr.engine.errors import DefinitionError
 from cspr.engine.definition.loader import load_file, load_text
 from cspr.engine.definition.yamlsafe import parse_yaml
+from cspr.engine.errors import DefinitionError
 
 from .conftest import FIXTURES, ROOT, dump, run_cli
 

@@ -138,7 +138,7 @@ def test_one_arrow_per_source_and_event(definition):
 
 def _points(d: str) -> list[tuple[float, float]]:
     numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
-    return list(zip(numbers[::2], numbers[1::2]))
+    return list(zip(numbers[::2], numbers[1::2], strict=False))
 
 
 @pytest.mark.parametrize("definition", all_definitions(), ids=lambda d: f"{d.id}@{d.version}")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cspr.engine.errors import CalendarError
 from cspr.engine.definition.workdays import WorkingCalendar, add_months
+from cspr.engine.errors import CalendarError
 
 D = dt.date
 CAL = WorkingCalendar()

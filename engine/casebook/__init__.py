@@ -5,6 +5,6 @@ replay cases or read projections. Also here: agreed actions, audit
 (verification and exports), bulk loading, synthetic cases, scenarios and reports.
 """
 
-from .book import CaseNotFound, Casebook, CaseView
+from .book import Casebook, CaseNotFound, CaseView
 
 __all__ = ["CaseNotFound", "CaseView", "Casebook"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from cspr.engine.errors import InputError
 from cspr.engine.runtime.case import Blocker, Refused, unknown_role
 from cspr.engine.runtime.kinds import ActionStatus, RecordKind
-from cspr.engine.errors import InputError
 
 MAX_TEXT = 2000
 
@@ -42,7 +42,8 @@ def add(book: Any, ref: str, stage: str, text: str, owner: str, due: dt.date,
         missing = [r for r in d.actions[stage].agreed_by if r not in agreed_by]
         if missing:
             names = ", ".join(f"{d.roles[r].name} ({r})" for r in missing)
-            blockers.append(Blocker("signoff", f"every action of this stage must be agreed by all of them; missing: {names} (--agreed-by ROLE)"))
+            blockers.append(Blocker("signoff", "every action of this stage must be agreed by all of them; "
+                                               f"missing: {names} (--agreed-by ROLE)"))
         if due < on:
             blockers.append(Blocker("date", f"the due date {due.isoformat()} is before the day it was agreed ({on.isoformat()})"))
         if blockers:

@@ -27,6 +27,7 @@ from cspr.engine.store.chain import GENESIS, content, digest, link
 
 from .projections import projection
 
+
 @dataclass
 class Finding:
     kind: str  # altered, deleted, inserted, reordered, redaction, projection, anchor

@@ -47,7 +47,7 @@ class CaseNotFound(CsprError):
 def default_actor() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database (e.g. in a container)
+    except Exception:
         return "unknown"
 
 
@@ -118,7 +118,8 @@ class Casebook:
 
     def check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
         if on > self.today:
-            raise InputError(f"{on.isoformat()} is in the future (today is {self.today.isoformat()}); record events once they have happened")
+            raise InputError(f"{on.isoformat()} is in the future (today is {self.today.isoformat()}); "
+                             "record events once they have happened")
         if case is None:
             return
         if case.opened_on and on < case.opened_on:

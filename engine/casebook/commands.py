@@ -99,7 +99,8 @@ def signoff(book: Casebook, ref: str, role: str, on: dt.date | None = None, note
                 "signoff", f"no step from '{d.states[case.state].title}' needs {d.roles[role].name}'s sign-off (needed: {need})")])
         if role in case.signoffs:
             raise Refused(ref, f"a sign-off by {role}", [Blocker(
-                "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} (#{case.signoffs[role].seq})")])
+                "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} "
+                           f"(#{case.signoffs[role].seq})")])
         book.check_date(case, on, RecordKind.SIGNOFF)
         if case.entered_on and on < case.entered_on:
             raise InputError(f"{on.isoformat()} is before the case reached its current step ({case.entered_on.isoformat()})")

@@ -128,7 +128,8 @@ def overview(book: Any, week: int = 5, progress: Progress = _no_progress) -> dic
 def table(book: Any, name: str) -> list[dict[str, Any]]:
     """Rows for a spreadsheet: cases, deadlines or actions (dates as YYYY-MM-DD)."""
     if name == "cases":
-        return book.list_cases()
+        cases: list[dict[str, Any]] = book.list_cases()
+        return cases
     if name == "deadlines":
         rows = book.store.deadlines(order="case")
         out = []

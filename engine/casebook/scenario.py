@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .book import Casebook
 from cspr.engine.definition.catalog import resolve
-from cspr.engine.runtime.deadlines import statuses
-from cspr.engine.errors import CsprError, InputError
 from cspr.engine.definition.model import Definition
 from cspr.engine.definition.yamlsafe import parse_yaml
+from cspr.engine.errors import CsprError, InputError
+from cspr.engine.runtime.deadlines import statuses
+
+from .book import Casebook
 
 
 class ScenarioError(CsprError):

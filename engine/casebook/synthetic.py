@@ -20,12 +20,13 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .bulk import BulkCasebook
 from cspr.engine.definition.catalog import in_effect
-from cspr.engine.runtime.deadlines import calendar_for
-from cspr.engine.errors import CsprError
 from cspr.engine.definition.model import Definition, Event, Fact
 from cspr.engine.definition.rules import Evaluator, facts_used
+from cspr.engine.errors import CsprError
+from cspr.engine.runtime.deadlines import calendar_for
+
+from .bulk import BulkCasebook
 
 BATCH = 500
 GAPS = [0, 1, 1, 2, 2, 3, 3, 4, 5, 7, 12, 20]  # working days between steps; the long ones make deadlines late

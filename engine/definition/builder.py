@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from .model import (
     ActionRule,
@@ -80,7 +80,7 @@ def _rule(value: dict[str, Any]) -> Rule:
     for op in ("equals", "one_of", "is_set", "includes"):
         if op in value:
             operand = tuple(value[op]) if op == "one_of" else value[op]
-            return FactTest(value["fact"], op, operand)  # type: ignore[arg-type]
+            return FactTest(value["fact"], op, operand)
     raise AssertionError(f"schema let through a rule with no test: {value!r}")  # pragma: no cover
 
 
@@ -102,7 +102,7 @@ def build(doc: dict[str, Any], file: str = "", source_text: str = "") -> Definit
     reference = doc.get("reference")
     deadlines = {}
     for key, x in doc["deadlines"].items():
-        direction = "after" if "after" in x else "before"
+        direction: Literal["after", "before"] = "after" if "after" in x else "before"
         (kind, ref), = x[direction].items()
         deadlines[key] = Deadline(
             id=key,

@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 from cspr.engine.errors import DefinitionError, ProcessNotFound
+
 from .loader import load_file
 from .model import Definition
 from .resources import process_files
@@ -50,8 +51,8 @@ def resolve(spec: str | None, on: dt.date | None = None) -> Definition:
     process_id, _, version = spec.partition("@")
     versions = [d for d in available if d.id == process_id]
     if not versions:
-        ids = ", ".join(sorted({d.id for d in available})) or "none"
-        raise ProcessNotFound(f"no process {process_id!r} is installed (installed: {ids}); give a file path or one of those ids")
+        installed = ", ".join(sorted({d.id for d in available})) or "none"
+        raise ProcessNotFound(f"no process {process_id!r} is installed (installed: {installed}); give a file path or one of those ids")
     if version:
         exact = [d for d in versions if d.version == version]
         if not exact:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cspr.engine.errors import Problem
+
 from .yamlsafe import Parsed, Path, format_path
 
 _TYPE_OF_VALUE = {bool: "boolean", int: "integer", str: "text"}
@@ -128,7 +129,7 @@ class _Checker:
             self.date(("sources", source_id, "published"), source.get("published"))
         for path, cite in self.citations():
             if isinstance(cite, dict):
-                self.ref(path + ("source",), cite.get("source"), "sources", "source")
+                self.ref(path + ("source",), str(cite.get("source")), "sources", "source")
             else:
                 self.ref(path, cite, "sources", "source")
 
@@ -172,7 +173,8 @@ class _Checker:
             uses[criterion_id] = set()
             self.check_rule(("criteria", criterion_id, "rule"), criterion.get("rule"), uses[criterion_id])
         for cycle_start in _cycles(uses):
-            self.add(("criteria", cycle_start, "rule"), f"criterion {cycle_start!r} depends on itself through other criteria; break the loop")
+            self.add(("criteria", cycle_start, "rule"),
+                     f"criterion {cycle_start!r} depends on itself through other criteria; break the loop")
 
     def check_rule(self, path: Path, rule: Any, uses: set[str]) -> None:
         if not isinstance(rule, dict):
@@ -200,7 +202,8 @@ class _Checker:
                 if fact.get("type") != "list":
                     self.add(path + ("includes",), f"'includes' tests a list fact; {fact_id!r} is {fact.get('type')}: use equals")
                 elif fact.get("items") == "enum" and rule["includes"] not in (fact.get("values") or {}):
-                    self.add(path + ("includes",), f"{rule['includes']!r} is not one of the values of {fact_id!r}: {', '.join(fact.get('values') or {})}")
+                    values = ", ".join(fact.get("values") or {})
+                    self.add(path + ("includes",), f"{rule['includes']!r} is not one of the values of {fact_id!r}: {values}")
 
     def check_value(self, path: Path, fact_id: str, fact: dict[str, Any], value: Any) -> None:
         kind = fact.get("type")
@@ -286,11 +289,13 @@ class _Checker:
             reached = set(_reach(initial[0], exits))
             for state_id in states:
                 if state_id not in reached:
-                    self.add(("states", state_id), f"state {state_id!r} cannot be reached from the initial state {initial[0]!r}; add an event leading to it", key=True)
+                    self.add(("states", state_id), f"state {state_id!r} cannot be reached from the initial state "
+                             f"{initial[0]!r}; add an event leading to it", key=True)
         for state_id, state in states.items():
             has_exit = any(state_id in _as_list(e.get("from")) for e in events.values())
             if not state.get("final") and not has_exit:
-                self.add(("states", state_id), f"state {state_id!r} is not final but no event leaves it; add an event or mark it 'final: true'", key=True)
+                self.add(("states", state_id), f"state {state_id!r} is not final but no event leaves it; "
+                         "add an event or mark it 'final: true'", key=True)
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> Iterable[str]:

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .describe import cite_words, deadline_words
 from .builder import rule_from
+from .describe import cite_words, deadline_words
 from .model import All, Any_, Citation, Definition
 from .rules import describe as rule_words
 from .workdays import PeriodUnit
@@ -129,7 +129,7 @@ class _Differ:
             if before == after:
                 continue
             if key == "opening":
-                text = f"A case opens with {self._fact_list(self.old, before)} → {self._fact_list(self.new, after)}"
+                text = f"A case opens with {self._fact_list(self.old, before or {})} → {self._fact_list(self.new, after or {})}"
             elif key == "reference":
                 text = f"{label}: {_show(before and before['example'])} ({_show(before and before['pattern'])}) → " \
                        f"{_show(after and after['example'])} ({_show(after and after['pattern'])})"
@@ -144,7 +144,9 @@ class _Differ:
     def calendar(self) -> None:
         before, after = self.a.get("calendar", {}), self.b.get("calendar", {})
         if before.get("holidays") != after.get("holidays"):
-            region = lambda h: "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)  # noqa: E731
+            def region(h: dict[str, str]) -> str:
+                return "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)
+
             self.add("calendar", None, "changed", "holidays", before.get("holidays"), after.get("holidays"),
                      f"Holiday region: {region(before.get('holidays', {}))} → {region(after.get('holidays', {}))}")
         old_days = {c["date"]: c["reason"] for c in before.get("closures", [])}
@@ -194,7 +196,9 @@ class _Differ:
             for old_role, new_role in self.role_map.items()
         }
         # Compare everything else as if the old role had been called by its successor's id.
-        swap = lambda ids: sorted(self.role_map.get(i, i) for i in ids)  # noqa: E731
+        def swap(ids: list[str]) -> list[str]:
+            return sorted(self.role_map.get(i, i) for i in ids)
+
         for event in self.a["events"].values():
             event["by"] = swap(event.get("by", []))
             event["requires"]["signoff"] = swap(event["requires"].get("signoff", []))
@@ -271,7 +275,9 @@ class _Differ:
         if key == "applies_when":
             return f"{name}: applies when: {_members(old or [], new or [], lambda c: self._name('criteria', c))}"
         if key == "warn":
-            words = lambda p: _period_words(p) + " before it is due" if p else "no warning"  # noqa: E731
+            def words(p: dict[str, int] | None) -> str:
+                return _period_words(p) + " before it is due" if p else "no warning"
+
             return f"{name}: due soon from {words(old)} → {words(new)}"
         if key == "stage":
             return f"{name}: moved from stage {self._name('stages', old)} to {self._name('stages', new)}"
@@ -281,11 +287,11 @@ class _Differ:
 
     def rule_words(self, ident: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         before, after = rule_from(old), rule_from(new)
-        if type(before) is type(after) and isinstance(before, (All, Any_)):
+        if isinstance(before, (All, Any_)) and isinstance(after, (All, Any_)) and type(before) is type(after):
             old_parts = [json.dumps(x, sort_keys=True) for x in old["all" if isinstance(before, All) else "any"]]
             new_parts = [json.dumps(x, sort_keys=True) for x in new["all" if isinstance(after, All) else "any"]]
-            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts) if key not in old_parts]
-            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts) if key not in new_parts]
+            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts, strict=True) if key not in old_parts]
+            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts, strict=True) if key not in new_parts]
             parts = [f"added condition {w}" for w in added] + [f"removed condition {w}" for w in removed]
             if parts:
                 return f"{name}: " + "; ".join(parts)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cspr.engine.errors import InputError
+
 from .model import Definition, Fact
 
 _TRUE = {"true", "yes", "y"}
@@ -152,7 +153,7 @@ def from_json(definition: Definition, name: str, value: Any) -> Any:
 def fits(fact: Fact, value: Any) -> bool:
     """Whether a stored value is of the fact's type (it may not be, after a definition change)."""
     try:
-        return coerce(fact, value) == value
+        return bool(coerce(fact, value) == value)
     except InputError:
         return False
 

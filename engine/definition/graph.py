@@ -37,8 +37,8 @@ def mermaid(d: Definition, highlight: str | None = None) -> str:
     for deadline in d.deadlines.values():
         text = _mermaid_text(f"Deadline: {deadline.title}<br/>{deadline_words(d, deadline)}")
         lines.append(f'  d_{deadline.id}>"{text}"]')
-        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -.- s_{state}")
+        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -.- s_{source}")
     lines.append("  classDef deadline fill:#fff8e1,stroke:#f9a825,color:#5d4037")
     lines.append("  class " + ",".join(f"d_{x}" for x in d.deadlines) + " deadline" if d.deadlines else "")
     if highlight and highlight in d.states:
@@ -74,7 +74,7 @@ def dot(d: Definition, highlight: str | None = None) -> str:
     for deadline in d.deadlines.values():
         text = _dot_text(f"Deadline: {deadline.title}\n{deadline_words(d, deadline)}")
         lines.append(f'  d_{deadline.id} [shape=note, style=filled, fillcolor="#fff8e1", label="{text}"];')
-        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -> s_{state} [style=dashed, arrowhead=none];")
+        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -> s_{source} [style=dashed, arrowhead=none];")
     lines.append("}")
     return "\n".join(lines) + "\n"

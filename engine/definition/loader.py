@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path as FsPath
 
+from cspr.engine.errors import DefinitionError, Problem
+
 from .builder import build, rule_from  # noqa: F401 - rule_from is part of the loader's interface
 from .checks import check_references
-from cspr.engine.errors import DefinitionError, Problem
 from .model import Definition
 from .schema import check_schema
 from .yamlsafe import MAX_BYTES, parse_yaml
@@ -44,7 +45,8 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
             raise DefinitionError(name, [Problem(name, 1, 1, "", "is a folder, not a definition file", "yaml")])
         size = fs.stat().st_size
         if size > MAX_BYTES:
-            raise DefinitionError(name, [Problem(name, 1, 1, "", f"the file is {size:,} bytes; a process definition may be at most {MAX_BYTES:,}", "yaml")])
+            message = f"the file is {size:,} bytes; a process definition may be at most {MAX_BYTES:,}"
+            raise DefinitionError(name, [Problem(name, 1, 1, "", message, "yaml")])
         return fs.read_bytes()
     except FileNotFoundError:
         raise DefinitionError(name, [Problem(name, 1, 1, "", "no such file; check the path", "yaml")]) from None

@@ -15,15 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
 from .workdays import PeriodUnit
 
 FactType = Literal["boolean", "integer", "date", "text", "enum", "list"]
-Scalar = Union[str, int, bool]
+Scalar = str | int | bool
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class FactTest:
     value: Any  # Scalar, tuple of Scalar, or bool for is_set
 
 
-Rule = Union[All, Any_, Not, CriterionRef, FactTest]
+Rule = All | Any_ | Not | CriterionRef | FactTest
 RULE_KEYS: tuple[str, ...] = ("all", "any", "not", "criterion", "fact", "equals", "one_of", "is_set", "includes")
 
 
@@ -354,7 +354,9 @@ def period_dict(p: Period | None) -> dict[str, int] | None:
 
 
 def canonical(d: Definition) -> dict[str, Any]:
-    iso = lambda day: day.isoformat() if day else None  # noqa: E731
+    def iso(day: dt.date | None) -> str | None:
+        return day.isoformat() if day else None
+
     return _drop_none({
         "language_version": d.language_version,
         "id": d.id,

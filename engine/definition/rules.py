@@ -147,7 +147,7 @@ def _bracket(text: str) -> str:
 
 def _same(fact: Fact, actual: Any, expected: Any) -> bool:
     if fact.type == "date" and isinstance(actual, dt.date):
-        return actual.isoformat() == expected
+        return bool(actual.isoformat() == expected)
     if isinstance(actual, bool) != isinstance(expected, bool):
         return False
     return bool(actual == expected)

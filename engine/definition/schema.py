@@ -12,6 +12,7 @@ import difflib
 from typing import Any
 
 from cspr.engine.errors import Problem
+
 from .resources import schema
 from .yamlsafe import Parsed, Path, format_path
 
@@ -31,7 +32,7 @@ _RULE_FORMS = (
 )
 
 
-def _validator():  # type: ignore[no-untyped-def]
+def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
@@ -69,7 +70,8 @@ def _explain(error: Any) -> tuple[Path, str, bool]:
         names = ", ".join(repr(k) for k in missing)
         return path, f"missing required key{'s' if len(missing) > 1 else ''} {names}", True
     if "propertyNames" in error.schema_path and isinstance(value, str):
-        return path + (value,), f"{value!r} is not a valid identifier: use lower-case letters, digits and underscores, starting with a letter", True
+        return (path + (value,), f"{value!r} is not a valid identifier: use lower-case letters, digits and underscores, "
+                "starting with a letter", True)
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in value if k not in error.schema.get("properties", {})]

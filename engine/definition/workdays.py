@@ -129,21 +129,24 @@ def add_months(day: dt.date, months: int) -> dt.date:
 class PeriodUnit(StrEnum):
     """The units a period is counted in; the value is the YAML key (``working_days: 5``)."""
 
-    word: str
+    WORKING_DAYS = "working_days"
+    CALENDAR_DAYS = "calendar_days"
+    MONTHS = "months"
 
-    def __new__(cls, value: str, word: str) -> PeriodUnit:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.word = word
-        return member
-
-    WORKING_DAYS = "working_days", "working day"
-    CALENDAR_DAYS = "calendar_days", "calendar day"
-    MONTHS = "months", "month"
+    @property
+    def word(self) -> str:
+        return _UNIT_WORDS[self]
 
     def amount(self, n: int) -> str:
         """'1 working day', '5 working days', '2 months'."""
         return f"{n} {self.word}{'' if abs(n) == 1 else 's'}"
+
+
+_UNIT_WORDS: dict[PeriodUnit, str] = {
+    PeriodUnit.WORKING_DAYS: "working day",
+    PeriodUnit.CALENDAR_DAYS: "calendar day",
+    PeriodUnit.MONTHS: "month",
+}
 
 
 class WorkingCalendar:

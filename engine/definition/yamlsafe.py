@@ -229,12 +229,13 @@ def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[P
             return fail(f"the file is {len(text):,} bytes; {what} may be at most {MAX_BYTES:,}")
         if b"\x00" in text:
             return fail("this is a binary file, not YAML text")
+        raw = text
         try:
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = text.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-            return fail(f"the file is not UTF-8 text (byte 0x{text[exc.start]:02x}); save it as UTF-8", line, column)
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            return fail(f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8", line, column)
     elif len(text) > MAX_BYTES:
         return fail(f"the text is {len(text):,} characters; {what} may be at most {MAX_BYTES:,}")
 

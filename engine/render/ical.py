@@ -23,7 +23,8 @@ def _escape(text: str) -> str:
 
 def _fold(line: str) -> list[str]:
     """Lines of at most 75 octets, continuation lines starting with a space (RFC 5545 3.1)."""
-    out, current = [], ""
+    out: list[str] = []
+    current = ""
     for char in line:
         limit = 75 if not out else 74
         if len((current + char).encode("utf-8")) > limit:
@@ -45,7 +46,7 @@ def calendar(deadlines: Iterable[dict[str, Any]], stamp: dt.datetime, domain: st
     """``deadlines``: dicts with ref, deadline, title, due (date), owner (text), state_title, sequence."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
              f"X-WR-CALNAME:{_escape(name)}"]
-    when = stamp.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    when = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     for item in deadlines:
         due: dt.date = item["due"]
         summary = f"{item['ref']}: {item['title']} due"

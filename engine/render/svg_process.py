@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspr.engine.definition.model import Definition
+
 from .svgtext import (
     BOLD_CAPS_WIDTH,
     _num,
@@ -172,9 +173,9 @@ def process_svg(definition: Definition, highlight: str | None = None, *, id_pref
             add_port(e.source, "right", e, "source", e.target)
             add_port(e.target, "right", e, "target", e.source)
     port_y: dict[tuple[int, str], float] = {}
-    for (state, _side), entries in ports.items():
-        y0 = row_y[row[state]] + (BADGE_ROOM if state in marked else 0)
-        h = row_y[row[state]] + row_h[row[state]] - y0
+    for (port_state, _side), entries in ports.items():
+        y0 = row_y[row[port_state]] + (BADGE_ROOM if port_state in marked else 0)
+        h = row_y[row[port_state]] + row_h[row[port_state]] - y0
         entries.sort(key=lambda t: (t[0], t[1]))
         for k, (_, _, e, end) in enumerate(entries):
             port_y[(id(e), end)] = y0 + h * (k + 1) / (len(entries) + 1)

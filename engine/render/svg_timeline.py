@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 from cspr.engine.runtime.deadlines import DeadlineStatus as S
@@ -129,7 +130,7 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
     out.append(f'<rect x="0" y="0" width="{_num(TL_WIDTH)}" height="{_num(height)}" fill="#fff"/>')
 
     # Lanes: background stripes and titles first.
-    for k, deadline in enumerate(shown):
+    for k in range(len(shown)):
         top = lanes_top + k * TL_LANE
         if k % 2 == 0:
             out.append(f'<rect x="4" y="{_num(top)}" width="{_num(TL_WIDTH - 8)}" height="{_num(TL_LANE)}"'
@@ -279,7 +280,7 @@ def _ticks(start: dt.date, end: dt.date, width: float) -> list[tuple[dt.date, st
 
 
 def _timeline_legend(y: float) -> tuple[str, float]:
-    items = [
+    items: list[tuple[Callable[[float, float], str], str]] = [
         (lambda x, cy: _diamond(x + 8, cy, "#fff", BLUE, width=1.8), f"Due date ({S.UPCOMING.label})"),
         (lambda x, cy: f'<line x1="{_num(x - 6)}" y1="{_num(cy)}" x2="{_num(x + 8)}" y2="{_num(cy)}" stroke="{AMBER}"'
          f' stroke-width="2.5" stroke-dasharray="1.5 2.5"/>' + _diamond(x + 8, cy, AMBER, "#000"),

@@ -25,8 +25,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def esc(text: Any) -> str:
     """Text made safe for XML content and for attribute values in either quote."""
-    text = _NOT_XML.sub("", str(text))
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    clean = _NOT_XML.sub("", str(text))
+    return (clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("'", "&#39;"))
 
 

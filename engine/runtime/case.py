@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspr.engine.definition import facts as fact_values
-from cspr.engine.errors import CsprError, InputError
 from cspr.engine.definition.model import Definition
 from cspr.engine.definition.rules import Evaluator, Verdict
+from cspr.engine.errors import CsprError, InputError
 
 from .kinds import ActionStatus, RecordKind
 
@@ -209,7 +209,8 @@ class Case:
             if value is None:
                 out.append(Blocker("fact", f"record '{fact.label}' ({fact_values.hint(fact)})"))
             elif not fact_values.fits(fact, value):
-                out.append(Blocker("fact", f"'{fact.label}' holds {value!r}, not a valid {fact.type}; correct it ({fact_values.hint(fact)})"))
+                out.append(Blocker("fact", f"'{fact.label}' holds {value!r}, not a valid {fact.type}; "
+                                           f"correct it ({fact_values.hint(fact)})"))
         evaluator = Evaluator(d, facts)
         for criterion_id in event.requires.criteria:
             if evaluator.value(criterion_id) is True:
@@ -267,7 +268,7 @@ class Case:
         elif record.kind == RecordKind.SIGNOFF:
             if record.name not in self.definition.roles:
                 raise HistoryInvalid(self.ref, record, [Blocker("role", f"no role {record.name!r} in {self.definition.label}")])
-            self.signoffs[record.name] = record  # type: ignore[index]
+            self.signoffs[str(record.name)] = record
         elif record.kind == RecordKind.TRANSITION:
             self._transition(record, typed)
         elif record.kind == RecordKind.MIGRATED:

@@ -59,21 +59,17 @@ class DeadlineStatus(StrEnum):
     :meth:`detail` the wording of one deadline's standing ("2 working days left").
     """
 
-    label: str
+    MET = "met"
+    MET_LATE = "met_late"
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+    UPCOMING = "upcoming"
+    NOT_STARTED = "not_started"
+    NOT_APPLICABLE = "not_applicable"
 
-    def __new__(cls, value: str, label: str) -> DeadlineStatus:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-    MET = "met", "met"
-    MET_LATE = "met_late", "met late"
-    OVERDUE = "overdue", "OVERDUE"
-    DUE_SOON = "due_soon", "due soon"
-    UPCOMING = "upcoming", "upcoming"
-    NOT_STARTED = "not_started", "not started"
-    NOT_APPLICABLE = "not_applicable", "not applicable"
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
 
     @property
     def heading(self) -> str:
@@ -105,6 +101,17 @@ class DeadlineStatus(StrEnum):
                 return f"due {t.due.strftime('%A')} {t.due.isoformat()}"
             return f"{working_days(a.working_days_left)} left"
         return t.reason
+
+
+_LABELS: dict[DeadlineStatus, str] = {
+    DeadlineStatus.MET: "met",
+    DeadlineStatus.MET_LATE: "met late",
+    DeadlineStatus.OVERDUE: "OVERDUE",
+    DeadlineStatus.DUE_SOON: "due soon",
+    DeadlineStatus.UPCOMING: "upcoming",
+    DeadlineStatus.NOT_STARTED: "not started",
+    DeadlineStatus.NOT_APPLICABLE: "not applicable",
+}
 
 
 def days_late(due: dt.date, day: dt.date, calendar: WorkingCalendar) -> int:
@@ -150,7 +157,9 @@ class Timing:
 
     def to_row(self) -> dict[str, Any]:
         """The projection row (without the case reference): dates as ISO text."""
-        iso = lambda day: day.isoformat() if day else None  # noqa: E731
+        def iso(day: dt.date | None) -> str | None:
+            return day.isoformat() if day else None
+
         settled = self.settled
         return {
             "deadline": self.deadline, "title": self.title, "owner": ",".join(self.owner), "start": iso(self.start),

@@ -19,9 +19,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspr.engine.definition.model import Definition
+
 from .case import Case, HistoryInvalid, Record, replay_under
 from .deadlines import DeadlineStatus, statuses
-from cspr.engine.definition.model import Definition
 
 
 @dataclass

@@ -30,18 +30,14 @@ class ActionStatus(StrEnum):
     """Where an agreed action stands. OPEN, DONE and DROPPED are stored; OVERDUE is an open action on a day
     after its due date (see :meth:`on`)."""
 
-    label: str
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+    OVERDUE = "overdue"
 
-    def __new__(cls, value: str, label: str) -> ActionStatus:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
-
-    OPEN = "open", "open"
-    DONE = "done", "done"
-    DROPPED = "dropped", "dropped"
-    OVERDUE = "overdue", "OVERDUE"
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self]
 
     @property
     def heading(self) -> str:
@@ -60,3 +56,11 @@ class ActionStatus(StrEnum):
         if status == cls.OPEN and day < today:
             return cls.OVERDUE
         return cls(status)
+
+
+_ACTION_LABELS: dict[ActionStatus, str] = {
+    ActionStatus.OPEN: "open",
+    ActionStatus.DONE: "done",
+    ActionStatus.DROPPED: "dropped",
+    ActionStatus.OVERDUE: "OVERDUE",
+}

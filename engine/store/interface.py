@@ -31,7 +31,7 @@ class StoreError(CsprError):
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def is_postgresql(spec: str | os.PathLike[str]) -> bool:
@@ -157,13 +157,14 @@ def open_store(spec: str | os.PathLike[str], *, create: bool = False) -> Store:
     """The store a ``--db`` value names: a PostgreSQL URL (``postgresql://…``), else an SQLite file."""
     if is_postgresql(spec):
         try:
-            from .postgres import PostgresStore
+            from .postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             if "psycopg" not in str(exc):
                 raise
             raise StoreError("PostgreSQL needs psycopg 3, which is not installed; install it with "
                              "pip install 'psycopg[binary]' (or cspr's extra: pip install 'cspr[postgresql]')") from None
-        return PostgresStore(str(spec), create=create)
+        store: Store = PostgresStore(str(spec), create=create)
+        return store
     from .sqlite import SqliteStore
 
     return SqliteStore(spec, create=create)

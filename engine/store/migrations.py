@@ -71,7 +71,7 @@ def _settle_deadlines(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT d.rowid, d.*, c.process_hash FROM deadline_view d JOIN case_view c ON c.ref = d.ref")
     names = [c[0] for c in rows.description]
     for values in rows.fetchall():
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         t = Timing.from_row(row)
         late_by = None
         if t.met_on and t.due and t.met_on > t.due:

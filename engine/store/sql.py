@@ -120,8 +120,10 @@ class SqlStore:
         return (rows[0]["source_text"], rows[0]["document"]) if rows else None
 
     def process_source(self, process_id: str, version: str) -> str | None:
-        return self._value("SELECT source_text FROM processes WHERE process_id = :id AND version = :version "
-                           "ORDER BY stored_at LIMIT 1", {"id": process_id, "version": version})
+        source: str | None = self._value("SELECT source_text FROM processes WHERE process_id = :id AND "
+                                         "version = :version ORDER BY stored_at LIMIT 1",
+                                         {"id": process_id, "version": version})
+        return source
 
     def processes(self) -> list[dict[str, Any]]:
         return self._rows("SELECT hash, process_id, version, effective_from, title, stored_at FROM processes "
@@ -187,9 +189,11 @@ class SqlStore:
         updates = ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "ref")
         self._executemany(_insert("case_view", CASE_COLUMNS, f"ON CONFLICT (ref) DO UPDATE SET {updates}"),
                           [p[0] for p in projections])
-        for table, columns, index in (("deadline_view", DEADLINE_COLUMNS, 1), ("action_view", ACTION_COLUMNS, 2)):
+        deadline_rows = [row for p in projections for row in p[1]]
+        action_rows = [row for p in projections for row in p[2]]
+        for table, columns, rows in (("deadline_view", DEADLINE_COLUMNS, deadline_rows),
+                                     ("action_view", ACTION_COLUMNS, action_rows)):
             self._executemany(f"DELETE FROM {table} WHERE ref = :ref", refs)
-            rows = [row for p in projections for row in p[index]]
             if rows:
                 self._executemany(_insert(table, columns), rows)
 

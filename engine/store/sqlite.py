@@ -177,7 +177,7 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise _explain(self.path, exc) from None
         names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
         try:

@@ -28,7 +28,7 @@ def book(path: str) -> tuple[Any, Casebook]:
     return store, Casebook(store, today=TODAY, actor=f"writer-{os.getpid()}")
 
 
-def one(path: str, action) -> None:  # noqa: ANN001
+def one(path: str, action) -> None:
     store, casebook = book(path)
     try:
         action(casebook)
@@ -42,12 +42,12 @@ def main(argv: list[str]) -> int:
     if mode == "notes":
         ref, count = argv[2], int(argv[3])
         for i in range(count):
-            one(path, lambda b: b.note(ref, f"note {i} from {os.getpid()}"))
+            one(path, lambda b, i=i: b.note(ref, f"note {i} from {os.getpid()}"))
     elif mode == "open":
         prefix, count = argv[2], int(argv[3])
         for i in range(1, count + 1):
             ref = f"{prefix}-{i:03d}"
-            one(path, lambda b: b.open_case(ref, definition, dt.date(2026, 6, 1)))
+            one(path, lambda b, ref=ref: b.open_case(ref, definition, dt.date(2026, 6, 1)))
     elif mode == "race":
         ref, event = argv[2], argv[3]
         try:
@@ -61,11 +61,11 @@ def main(argv: list[str]) -> int:
         while True:
             i += 1
             ref = f"{prefix}-{i:03d}"
-            one(path, lambda b: b.open_case(ref, definition, dt.date(2026, 6, 1), assignments=["harm=died"]))
-            one(path, lambda b: b.signoff(ref, "agency_safeguarding_lead", on=dt.date(2026, 6, 1)))
-            one(path, lambda b: b.record(ref, "referral_submitted", on=dt.date(2026, 6, 2),
-                                         assignments=["abuse_or_neglect=suspected", "referring_agency=School"]))
-            one(path, lambda b: b.note(ref, "x" * 2000, on=dt.date(2026, 6, 2)))
+            one(path, lambda b, ref=ref: b.open_case(ref, definition, dt.date(2026, 6, 1), assignments=["harm=died"]))
+            one(path, lambda b, ref=ref: b.signoff(ref, "agency_safeguarding_lead", on=dt.date(2026, 6, 1)))
+            one(path, lambda b, ref=ref: b.record(ref, "referral_submitted", on=dt.date(2026, 6, 2),
+                                                  assignments=["abuse_or_neglect=suspected", "referring_agency=School"]))
+            one(path, lambda b, ref=ref: b.note(ref, "x" * 2000, on=dt.date(2026, 6, 2)))
     return 0
 
 
