@@ -12,17 +12,24 @@ from .model import Citation, Deadline, Definition, Event
 from .rules import describe as rule_words
 
 
-def cite_words(definition: Definition, cite: Citation | None) -> str:
-    if cite is None:
-        return ""
+def citation_verified(definition: Definition, cite: Citation) -> bool:
+    """Whether a reading was checked in its source: the citation says so, and so does a source cited without a section."""
+    source = definition.sources.get(cite.source)
+    return cite.verified and not (source is not None and not source.verified and cite.section is None)
+
+
+def citation_text(definition: Definition, cite: Citation) -> str:
+    """The source's title and the section cited, e.g. 'Working Together 2023, Chapter 5'."""
     source = definition.sources.get(cite.source)
     text = source.title if source else cite.source
     section = cite.section or (source.section if source else None)
-    if section:
-        text += f", {section}"
-    if not cite.verified or (source is not None and not source.verified and cite.section is None):
-        text += " (unverified)"
-    return text
+    return f"{text}, {section}" if section else text
+
+
+def cite_words(definition: Definition, cite: Citation | None) -> str:
+    if cite is None:
+        return ""
+    return citation_text(definition, cite) + ("" if citation_verified(definition, cite) else " (unverified)")
 
 
 def role_names(definition: Definition, roles: tuple[str, ...]) -> str:

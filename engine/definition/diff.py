@@ -327,17 +327,19 @@ def diff(old: Definition, new: Definition) -> list[Change]:
     return _Differ(old, new).run()
 
 
+def grouped(changes: list[Change]) -> list[tuple[str, list[Change]]]:
+    """The changes under headings: substance first, by section; changed citations after, in a group of their own."""
+    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
+    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
+    return [(heading, group) for heading, group in groups if group]
+
+
 def text_lines(old: Definition, new: Definition, changes: list[Change], markdown: bool = False) -> list[str]:
     head = f"{old.label} ({old.edition}) → {new.label} ({new.edition})"
     lines = [f"# Changes: {head}" if markdown else f"Comparing {head}"]
     if not changes:
         return lines + ["", "No differences."]
-    # Substance first, by section; changed citations after, in a group of their own.
-    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
-    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
-    for heading, group in groups:
-        if not group:
-            continue
+    for heading, group in grouped(changes):
         lines += ["", f"## {heading}" if markdown else heading]
         if markdown:
             lines.append("")
