@@ -28,15 +28,16 @@ test: lint
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 
-# mypy checks the installed names (cspr.engine, cspr.cli); the repository keeps their folders
+# mypy checks the installed names (cspr.engine, cspr.cli, cspr.web); the repository keeps their folders
 # at the top level, so link them into a package tree for it (strict on the engine: pyproject.toml).
 TYPECHECK := $(VENV)/typecheck
 typecheck: $(STAMP)
 	@mkdir -p $(TYPECHECK)/cspr
 	@ln -sfn $(CURDIR)/engine $(TYPECHECK)/cspr/engine
 	@ln -sfn $(CURDIR)/cspr_cli $(TYPECHECK)/cspr/cli
+	@ln -sfn $(CURDIR)/web $(TYPECHECK)/cspr/web
 	@ln -sf $(CURDIR)/cspr/__init__.py $(TYPECHECK)/cspr/__init__.py
-	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml --cache-dir $(CURDIR)/.mypy_cache -p cspr.engine -p cspr.cli
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml --cache-dir $(CURDIR)/.mypy_cache -p cspr.engine -p cspr.cli -p cspr.web
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
@@ -46,4 +47,4 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache test-output

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "action": "cspr.cli.reports:action",
     "report": "cspr.cli.reports:report",
     "export": "cspr.cli.reports:export_command",
+    "serve": "cspr.cli.serve:serve",
 }
 
 

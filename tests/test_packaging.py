@@ -1,4 +1,4 @@
-"""A non-editable install finds its schema and processes wherever it is installed."""
+"""A non-editable install finds its schema, processes and web templates wherever it is installed."""
 
 from __future__ import annotations
 
@@ -24,14 +24,18 @@ def test_non_editable_install_ships_schema_and_processes(tmp_path):
     for template in ("page.html", "macros.html", "case.html", "overview.html", "report.css"):
         assert (target / "cspr" / "engine" / "render" / "templates" / template).is_file(), template
     assert (target / "cspr" / "engine" / "py.typed").is_file()
+    assert (target / "cspr" / "web" / "templates" / "process.html").is_file()
+    assert (target / "cspr" / "web" / "static" / "cspr.css").is_file()
 
     probe = (
         "import json, cspr.engine.definition.resources as r, cspr.engine.definition.catalog as c;"
         "d = c.resolve(None);"
-        "import cspr.engine.render.htmlreport as h;"
+        "import cspr.engine.render.htmlreport as h, cspr.web.rendering as w;"
         "page = h.render('overview.html', title='t', today='2026-01-01', cases=[], overdue_cases=0, due_this_week=0,"
         " week_working_days=5, overdue_actions=[], generated='now');"
-        "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id, str(h.TEMPLATES), page]))"
+        "w.Renderer('x').env.get_template('process.html');"
+        "print(json.dumps([str(r.schema_path()), [str(p) for p in r.process_files()], d.id, str(h.TEMPLATES), page,"
+        " str(w.TEMPLATES)]))"
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -40,8 +44,8 @@ def test_non_editable_install_ships_schema_and_processes(tmp_path):
         env={**os.environ, "PYTHONPATH": str(target)},
     )
     assert run.returncode == 0, run.stderr
-    schema_path, process_paths, process_id, templates, page = json.loads(run.stdout)
+    schema_path, process_paths, process_id, templates, page, web_templates = json.loads(run.stdout)
     assert templates.startswith(str(target)) and page.startswith("<!DOCTYPE html>") and "@page { size: A4" in page
-    assert schema_path.startswith(str(target))
+    assert schema_path.startswith(str(target)) and web_templates.startswith(str(target))
     assert process_paths and all(p.startswith(str(target)) for p in process_paths)
     assert process_id == "cspr_pan_lancashire"

@@ -1,0 +1,134 @@
+"""The ASGI application: routes, the request machinery around them, and error pages.
+
+From the outside in, every request passes through:
+
+1. :class:`~.security.SecurityHeaders`: headers on every response, whoever makes it;
+2. :class:`~.security.HostCheck`: only the host names this server is for;
+3. :class:`~.sessions.SessionMiddleware`: the signed session cookie;
+4. :class:`CurrentUser`: who is signed in, looked up in the directory each time;
+5. :class:`~.csrf.CsrfMiddleware`: no write without the session's token;
+6. Starlette's router and the page.
+
+Routes come in pairs, a page and its JSON twin under ``/api``, served by one handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cspr.engine.errors import ProcessNotFound
+
+from . import account_pages, pages
+from .accounts import Authenticator
+from .app_state import Web
+from .csrf import CsrfMiddleware
+from .rendering import STATIC, Renderer
+from .security import HostCheck, SecurityHeaders
+from .sessions import SessionCodec, SessionMiddleware
+from .settings import Settings
+
+ERROR_TITLES = {
+    400: "There is a problem with the request", 403: "You cannot do that", 404: "Page not found",
+    405: "That cannot be done to this page", 413: "The request was too large", 500: "Sorry, there is a problem with the service",
+}
+
+
+def paired(path: str, endpoint: Any, methods: list[str] | None = None) -> list[Route]:
+    """A page at ``path`` and its JSON twin at ``/api`` + ``path``."""
+    return [Route(path, endpoint, methods=methods), Route("/api" + path, endpoint, methods=methods)]
+
+
+def routes(with_sign_in: bool) -> list[BaseRoute]:
+    table: list[BaseRoute] = [
+        Route("/", pages.home),
+        Route("/healthz", pages.healthz),
+        Route("/api", pages.api_index),
+        *paired("/processes", pages.processes),
+        *paired("/processes/{process_id}", pages.process),
+        *paired("/processes/{process_id}/editions", pages.editions),
+        *paired("/processes/{process_id}/versions/{version}", pages.version),
+        Route("/processes/{process_id}/versions/{version}/diagram.svg", pages.diagram),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    if with_sign_in:
+        table += [
+            Route("/sign-in", account_pages.sign_in_form, methods=["GET"]),
+            Route("/sign-in", account_pages.sign_in, methods=["POST"]),
+            Route("/sign-out", account_pages.sign_out, methods=["POST"]),
+            Route("/api/session", account_pages.session, methods=["GET"]),
+        ]
+    return table
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    renderer = Renderer(settings.service_name)
+    auth = None
+    if settings.directory is not None:
+        auth = Authenticator(settings.directory, settings.throttle, settings.password_hasher)
+    web = Web(settings, renderer, auth)
+
+    async def error_page(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, ProcessNotFound):
+            status, message, headers = 404, str(exc), None
+        elif isinstance(exc, HTTPException):
+            status, headers = exc.status_code, exc.headers
+            message = "" if exc.detail == _default_detail(status) else str(exc.detail)
+        else:
+            status, message, headers = 500, "The error has been logged. Try again later.", None
+        return render_error(renderer, request, status, message, headers)
+
+    async def refuse(scope: Scope, status: int, message: str) -> Response:
+        return render_error(renderer, Request(scope), status, message)
+
+    app = Starlette(
+        routes=routes(with_sign_in=auth is not None),
+        exception_handlers={HTTPException: error_page, ProcessNotFound: error_page, Exception: error_page},
+    )
+    app.state.web = web
+    stack: ASGIApp = CsrfMiddleware(app, refuse)
+    stack = CurrentUser(stack, auth)
+    stack = SessionMiddleware(stack, SessionCodec(settings.session_key))
+    stack = HostCheck(stack, settings.allowed_hosts)
+    return SecurityHeaders(stack)
+
+
+def _default_detail(status: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status).phrase
+
+
+def render_error(renderer: Renderer, request: Request, status: int, message: str,
+                 headers: Mapping[str, str] | None = None) -> Response:
+    title = ERROR_TITLES.get(status, _default_detail(status))
+    page = {"status": status, "title": title, "message": message}
+    extra = dict(headers or {})
+    if pages.is_api(request):
+        return renderer.json({"error": page}, status=status, headers=extra)
+    return renderer.html(request, "error.html", page, status=status, headers=extra)
+
+
+class CurrentUser:
+    """Put the signed-in user (or None) on the request as ``scope["cspr.user"]``."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator | None):
+        self.app, self.auth = app, auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["cspr.sign_in"] = self.auth is not None
+            session = scope["session"]
+            user = self.auth.session_user(session) if self.auth is not None else None
+            if user is None and "user" in session:
+                session.renew()  # signed in as an account that is gone, disabled, or signed in again since
+            scope["cspr.user"] = user
+        await self.app(scope, receive, send)
