@@ -24,8 +24,13 @@ from .context import database_spec, db_option, today
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="A host name browsers use to reach this server (repeat for more). "
                    "Default: loopback names on a loopback address, any name otherwise.")
+@click.option("--session-key-file", "session_key_file", metavar="FILE", envvar="CSPR_SESSION_KEY_FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Keep the key that signs session cookies in FILE (made, owner-only, if missing), so sessions "
+                   "survive a restart and several servers share them (default: $CSPR_SESSION_KEY_FILE, else a new "
+                   "key each start).")
 def serve(host: str, port: int, db_path: str | None, process_files: tuple[Path, ...],
-          allowed_hosts: tuple[str, ...]) -> None:
+          allowed_hosts: tuple[str, ...], session_key_file: Path | None) -> None:
     """Run the web application, for partners and auditors in a browser.
 
     Shows each process and its editions; every page has a JSON twin under
@@ -43,7 +48,7 @@ def serve(host: str, port: int, db_path: str | None, process_files: tuple[Path, 
         sys.stdout.flush()
 
     serve_web(host, port, db=db, process_files=process_files, today=(lambda: fixed) if fixed else dt.date.today,
-              allowed_hosts=allowed_hosts, announce=announce)
+              allowed_hosts=allowed_hosts, session_key_file=session_key_file, announce=announce)
 
 
 def _without_password(spec: str) -> str:

@@ -117,3 +117,27 @@ def test_a_throttled_attempt_checks_no_password_and_says_how_long_to_wait():
     result = auth.sign_in("ann", "right", "c")
     assert result.user is None and result.retry_after == 901 and hasher.verified == before
     assert result.errors["name"] == f"{THROTTLED}. Wait 16 minutes, then try again"
+
+
+def test_a_session_key_file_is_made_owner_only_and_read_back(tmp_path):
+    import os
+    import stat
+
+    from cspr.engine.errors import CsprError
+    from cspr.web.sessions import load_key
+
+    path = tmp_path / "session.key"
+    old = os.umask(0)
+    try:
+        key = load_key(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(key) >= 32 and load_key(path) == key
+    path.chmod(0o640)
+    with pytest.raises(CsprError, match="can be read by others; run 'chmod 600"):
+        load_key(path)
+    short = tmp_path / "short.key"
+    short.write_text("abc\n")
+    short.chmod(0o600)
+    with pytest.raises(CsprError, match="holds 3 characters"):
+        load_key(short)

@@ -320,3 +320,24 @@ def test_without_a_user_directory_there_is_no_sign_in(catalog):
         assert "Sign in" not in browser.get("/processes").text
     finally:
         served.stop()
+
+
+def test_servers_sharing_a_session_key_accept_each_others_sessions(catalog, directory):
+    import tempfile
+    from pathlib import Path
+
+    from cspr.web.sessions import load_key
+
+    with tempfile.TemporaryDirectory() as folder:
+        key = load_key(Path(folder) / "session.key")
+    servers = [ThreadServer(create_app(Settings(catalog=catalog, directory=directory, password_hasher=FAST, session_key=key)))
+               for _ in range(2)]
+    stranger = ThreadServer(create_app(Settings(catalog=catalog, directory=directory, password_hasher=FAST)))
+    try:
+        first = Browser(servers[0].url)
+        sign_in(first, "icb.officer", "correct horse battery staple")
+        second, third = Browser(servers[1].url, dict(first.cookies)), Browser(stranger.url, dict(first.cookies))
+        assert signed_in_as(second) == "icb.officer" and signed_in_as(third) is None
+    finally:
+        for served in (*servers, stranger):
+            served.stop()

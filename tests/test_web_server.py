@@ -86,3 +86,49 @@ def test_serve_is_listed_and_explained_in_help():
     assert own.returncode == 0
     for option in ("--host", "--port", "--db", "--process", "--allowed-host"):
         assert option in own.stdout
+
+
+def test_a_session_key_file_is_made_for_the_server_and_kept(tmp_path):
+    import stat
+
+    path = tmp_path / "keys" / "session.key"
+    path.parent.mkdir()
+    served = ServeProcess("--session-key-file", str(path))
+    try:
+        assert Browser(served.url).get("/healthz").status == 200
+    finally:
+        served.stop()
+    key = path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(key.strip()) >= 32
+    path.chmod(0o644)
+    run = _cspr("serve", "--port", "0", "--session-key-file", str(path))
+    assert run.returncode == 1 and "chmod 600" in run.stderr and path.read_text() == key
+
+
+def test_versions_stored_with_the_cases_are_served_from_the_database(tmp_path):
+    db = tmp_path / "cases.db"
+    opened = _cspr("case", "open", "SAR-2025-03", "--aware-on", "2025-01-10", "--process",
+                   str(FIXTURES / "processes" / "adult_review.yaml"), "--fact", "adult_outcome=adult_died", "--db", str(db))
+    assert opened.returncode == 0, opened.stderr
+    served = ServeProcess("--db", str(db))
+    try:
+        browser = Browser(served.url)
+        ids = [p["id"] for p in browser.get("/api/processes").json()["processes"]]
+        assert ids == ["cspr_pan_lancashire", "sar_care_act_s44"]
+        assert browser.get("/processes/sar_care_act_s44/versions/0.1").status == 200
+    finally:
+        served.stop()
+    missing = ServeProcess("--db", str(tmp_path / "not-yet.db"))  # no database yet: the shipped processes only
+    try:
+        assert [p["id"] for p in Browser(missing.url).get("/api/processes").json()["processes"]] == ["cspr_pan_lancashire"]
+    finally:
+        missing.stop()
+    assert not (tmp_path / "not-yet.db").exists()  # serving never creates a database
+
+
+def test_a_file_that_is_not_a_database_stops_the_server_in_one_line(tmp_path):
+    other = tmp_path / "notes.db"
+    other.write_text("not a database\n")
+    run = _cspr("serve", "--port", "0", "--db", str(other))
+    assert run.returncode == 1 and run.stderr.startswith("Error: ") and "not a cspr database" in run.stderr
+    assert other.read_text() == "not a database\n"

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -127,7 +128,10 @@ class CurrentUser:
         if scope["type"] == "http":
             scope["cspr.sign_in"] = self.auth is not None
             session = scope["session"]
-            user = self.auth.session_user(session) if self.auth is not None else None
+            user = None
+            if self.auth is not None and "user" in session:
+                # the directory may be a database: ask it from a worker thread, not the event loop
+                user = await run_in_threadpool(self.auth.session_user, session)
             if user is None and "user" in session:
                 session.renew()  # signed in as an account that is gone, disabled, or signed in again since
             scope["cspr.user"] = user

@@ -1,7 +1,8 @@
 """The process versions the web application serves, found by id and version.
 
-Built once when the server starts, from the shipped definitions plus any files
-named on the command line (``cspr serve --process FILE``). Definitions are
+Built once when the server starts, from the shipped definitions, any files
+named on the command line (``cspr serve --process FILE``) and the versions
+stored with the cases in the database (``--db``). Definitions are
 immutable, so the catalog never changes while the server runs. Two files that
 claim the same id and version with different content are refused: a version
 names one set of rules, never two.
@@ -37,12 +38,12 @@ class ProcessCatalog:
             self._processes.setdefault(definition.id, []).append(definition)
 
     @classmethod
-    def load(cls, files: Sequence[str | Path] = ()) -> ProcessCatalog:
-        """The shipped definitions and the definition files given."""
+    def load(cls, files: Sequence[str | Path] = (), db: str | None = None) -> ProcessCatalog:
+        """The shipped definitions, the definition files given, and the versions stored with the cases in ``db``."""
         from cspr.engine.definition.catalog import shipped
         from cspr.engine.definition.loader import load_file
 
-        return cls([*shipped(), *(load_file(path) for path in files)])
+        return cls([*shipped(), *(load_file(path) for path in files), *(stored(db) if db else [])])
 
     def ids(self) -> list[str]:
         return sorted(self._processes)
@@ -68,3 +69,22 @@ class ProcessCatalog:
     def __iter__(self) -> Iterator[Definition]:
         for process_id in self.ids():
             yield from self._processes[process_id]
+
+
+def stored(db: str) -> list[Definition]:
+    """Every process version kept with the cases in a database (none if the SQLite file does not exist yet).
+
+    A case runs under the version it was opened with, which may be a file no
+    longer installed; auditors still need to read it.
+    """
+    from cspr.engine.casebook.book import Casebook
+    from cspr.engine.store.interface import is_postgresql, open_store
+
+    if not is_postgresql(db) and not Path(db).exists():
+        return []
+    store = open_store(db)
+    try:
+        book = Casebook(store)
+        return [book.definition(row["hash"]) for row in store.processes()]
+    finally:
+        store.close()

@@ -14,6 +14,7 @@ import datetime as dt
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +81,17 @@ def run(app: ASGIApp, host: str, port: int, announce: Callable[[str], None]) -> 
 
 def serve(host: str, port: int, *, db: str, process_files: Sequence[str | Path] = (),
           today: Callable[[], dt.date] = dt.date.today, allowed_hosts: Sequence[str] = (),
-          announce: Callable[[str], None] = print) -> None:
+          session_key_file: str | Path | None = None, announce: Callable[[str], None] = print) -> None:
     """Build the application from these settings and serve it (``cspr serve``)."""
     from .app import create_app
     from .catalog import ProcessCatalog
+    from .sessions import load_key
     from .settings import Settings
 
     settings = Settings(
-        catalog=ProcessCatalog.load(process_files), db=db, today=today,
+        catalog=ProcessCatalog.load(process_files, db), db=db, today=today,
         allowed_hosts=tuple(h.lower() for h in allowed_hosts) or default_allowed_hosts(host),
     )
+    if session_key_file is not None:
+        settings = replace(settings, session_key=load_key(session_key_file))
     run(create_app(settings), host, port, announce)

@@ -1,5 +1,9 @@
 """Sessions kept in a signed cookie: who is signed in, and the CSRF token of their forms.
 
+The key that signs them is random for each start of the server unless it is
+kept in a file (:func:`load_key`, ``cspr serve --session-key-file``), which
+several server processes can share.
+
 The cookie holds a small JSON document, base64url-encoded, and an HMAC-SHA256
 of it under a key that only the server knows; a cookie that does not verify,
 or has expired, is ignored (the request carries on as a visitor who is not
@@ -22,8 +26,11 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
+import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -35,6 +42,36 @@ LIFETIME = 8 * 60 * 60  # the longest a session lasts, signed in or not
 IDLE = 30 * 60  # a session not used for this long has ended
 REFRESH = 60  # how stale the last-seen time may get before the cookie is written again
 _CONTEXT = b"cspr web session v1\x00"
+
+
+def load_key(path: str | os.PathLike[str]) -> bytes:
+    """The session key kept in ``path``, made (random, readable by its owner only) if the file does not exist.
+
+    Several server processes given the same file accept each other's cookies.
+    A file others can read, or one too short to be a key, is refused.
+    """
+    from cspr.engine.errors import CsprError
+
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise CsprError(f"cannot create the session key file {path}: {exc.strerror}") from None
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        mode = os.stat(path).st_mode
+        text = Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CsprError(f"cannot read the session key file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if mode & 0o077:
+        raise CsprError(f"the session key file {path} can be read by others; run 'chmod 600 {path}' and start again")
+    if len(text) < 32:
+        raise CsprError(f"the session key file {path} holds {len(text)} characters; a key needs at least 32 "
+                        "(delete the file and a new key is made)")
+    return text.encode("ascii")
 
 
 class Session(dict[str, Any]):
