@@ -26,7 +26,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 def chromium() -> str:
     path = os.environ.get("CSPR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
+    if not path or not os.access(path, os.X_OK):
         unavailable("Chromium is not installed", "install Debian's chromium package (apt-get install chromium), "
                     "as .ci/run does, or name another build in CSPR_CHROMIUM")
     return path
