@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "report": "cspr.cli.reports:report",
     "export": "cspr.cli.reports:export_command",
     "serve": "cspr.cli.serve:serve",
+    "db": "cspr.cli.database:db",
 }
 
 
@@ -101,7 +102,8 @@ def run_safely(invoke: Any) -> int:
 
 @click.group(name="cspr", cls=CsprGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cspr", prog_name="cspr")
-@click.option("--db", "db", metavar="PATH", help="Database file for every command (default: $CSPR_DB, else ./cspr.db).")
+@click.option("--db", "db", metavar="FILE|URL",
+              help="Database for every command: an SQLite file or a postgresql:// URL (default: $CSPR_DB, else ./cspr.db).")
 @click.option("--today", "today", type=ISO_DATE, metavar="DATE",
               help="Work as if today were DATE, for rehearsals and reports (default: $CSPR_TODAY, else the real date).")
 @click.option("--actor", "actor", metavar="NAME",
@@ -112,8 +114,9 @@ def cli(ctx: click.Context, db: str | None, today: Any, actor: str | None) -> No
 
     The process (roles, criteria, timescales) lives in YAML under processes/;
     check it with 'cspr validate' and read it with 'cspr process show'. Cases
-    live in an SQLite database: open one with 'cspr case open', see where it
-    stands with 'cspr case show', and see what is due with 'cspr deadlines'.
+    live in an SQLite file or a PostgreSQL database: open one with 'cspr case
+    open', see where it stands with 'cspr case show', and see what is due with
+    'cspr deadlines'.
     """
     ctx.obj = {"db": db, "today": today, "actor": actor}
 

@@ -1,4 +1,5 @@
-"""The LSBU's commands through the real CLI (click's CliRunner) on a real SQLite file."""
+"""The LSBU's commands through the real CLI (click's CliRunner), on a real SQLite file and on a real
+PostgreSQL server (the `database` fixture runs each test on both; file-only tests say so)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ PARTNERS = ("icb", "children_social_care", "constabulary")
 
 
 
+SQLITE_ONLY = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "cases.db"
+def db(database):
+    return database
 
 
 @pytest.fixture
 def cspr(db):
     def call(*args: str):
-        return run_cli("--db", str(db), "--today", TODAY, *args)
+        return run_cli("--db", db.spec, "--today", TODAY, *args)
     return call
 
 
@@ -53,19 +57,20 @@ def test_open_shows_the_notification_deadline_at_once(cspr, opened):
     assert (sin["due"], sin["status"], sin["working_days_left"]) == ("2026-06-08", "overdue", -2)
 
 
+@SQLITE_ONLY
 def test_the_database_is_readable_by_its_owner_only(db, opened):
-    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(db.path).st_mode) == 0o600
 
 
 def test_a_refused_event_names_everything_missing_and_changes_nothing(cspr, db, opened):
-    before = dump(db)
+    before = db.dump()
     result = cspr("case", "record", REF, "referral_submitted", "--on", "2026-06-02")
     assert result.exit_code == 1
     assert result.output.count("\n") == 1
     assert result.output.startswith(f"Error: {REF}: cannot record 'referral_submitted': ")
     assert "record 'Referring agency (organisation, not a person)' (--fact referring_agency=TEXT)" in result.output
     assert f"needs sign-off from Agency safeguarding lead (cspr case signoff {REF} agency_safeguarding_lead)" in result.output
-    assert dump(db) == before
+    assert db.dump() == before
 
 
 def test_the_whole_route_to_notification_on_the_command_line(cspr, db, opened):
@@ -92,11 +97,11 @@ def test_the_whole_route_to_notification_on_the_command_line(cspr, db, opened):
 
 def test_who_records_an_event_is_checked(cspr, db, opened):
     at_case_consideration(cspr)
-    before = dump(db)
+    before = db.dump()
     result = cspr("case", "record", REF, "case_closed", "--by", "reviewer", "--fact", "closure_reason=withdrawn")
     assert result.exit_code == 1
     assert "Independent reviewer may not record 'Case closed (referral withdrawn or a duplicate)'" in result.output
-    assert dump(db) == before
+    assert db.dump() == before
 
 
 @pytest.mark.parametrize("args,status,words", [
@@ -122,26 +127,26 @@ def test_who_records_an_event_is_checked(cspr, db, opened):
     (["deadlines", "--within", "-1"], 1, "0 or more"),
 ])
 def test_refusals_are_one_line_and_change_nothing(cspr, db, opened, args, status, words):
-    before = dump(db)
+    before = db.dump()
     result = cspr(*args)
     assert result.exit_code == status, result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
     assert words in result.output
-    assert dump(db) == before
+    assert db.dump() == before
 
 
 def test_dates_must_follow_the_previous_step(cspr, db, opened):
     at_case_consideration(cspr)
-    before = dump(db)
+    before = db.dump()
     result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-02")
     assert result.exit_code == 1 and "before the previous entry (#4 case_consideration_arranged on 2026-06-03)" in result.output
-    assert dump(db) == before
+    assert db.dump() == before
     # notes and fact corrections too: the history is in date order
     for args in (["case", "note", REF, "Called the school", "--on", "2026-06-02"],
                  ["case", "fact", REF, "looked_after=no", "--on", "2026-06-01"]):
         result = cspr(*args)
         assert result.exit_code == 1 and "before the previous entry" in result.output
-    assert dump(db) == before
+    assert db.dump() == before
     assert cspr("case", "fact", REF, "sudi=no", "--on", "2026-06-05").exit_code == 0
     result = cspr("case", "signoff", REF, "icb", "--on", "2026-06-04")
     assert "(#5 facts on 2026-06-05)" in result.output
@@ -193,11 +198,7 @@ def test_list_and_deadlines_with_filters(cspr, opened):
 def test_rebuild_gives_the_same_projection(cspr, db, opened):
     at_case_consideration(cspr)
     listing = cspr("case", "list", "--json").stdout
-    conn = sqlite3.connect(db)
-    conn.execute("DELETE FROM case_view")
-    conn.execute("UPDATE deadline_view SET due = '1999-01-01'")
-    conn.commit()
-    conn.close()
+    db.execute("DELETE FROM case_view", "UPDATE deadline_view SET due = '1999-01-01'")
     assert cspr("case", "list", "--json").stdout != listing
     result = cspr("rebuild")
     assert result.exit_code == 0 and "1 case" in result.stdout
@@ -205,12 +206,10 @@ def test_rebuild_gives_the_same_projection(cspr, db, opened):
 
 
 def test_the_event_history_refuses_updates_and_deletes(db, opened):
-    conn = sqlite3.connect(db)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE events SET on_date = '2020-01-01'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM events")
-    conn.close()
+    """Even to the file's owner, or PostgreSQL's superuser: the triggers refuse."""
+    for statement in ("UPDATE events SET on_date = '2020-01-01'", "DELETE FROM events"):
+        with pytest.raises(Exception, match="append-only"):
+            db.execute(statement)
 
 
 def test_database_is_chosen_by_option_env_or_default(tmp_path, monkeypatch):
@@ -299,15 +298,16 @@ def _unprivileged(function):
     return answer["value"]
 
 
+@SQLITE_ONLY
 def test_a_read_only_database_is_refused_and_unchanged(tmp_path, opened, db, cspr):
     """As an ordinary user, a database file without write permission; as root (CI), the same in a child
     process that has given up root, since root may write any file."""
     if os.geteuid() != 0:
-        before = dump(db)
-        os.chmod(db, 0o400)
+        before = db.dump()
+        os.chmod(db.path, 0o400)
         result = cspr("case", "note", REF, "hello")
         assert result.exit_code == 1 and "read-only" in result.output, result.output
-        assert dump(db) == before
+        assert db.dump() == before
         return
     import shutil
     import tempfile
@@ -316,7 +316,7 @@ def test_a_read_only_database_is_refused_and_unchanged(tmp_path, opened, db, csp
     folder = tempfile.mkdtemp(prefix="cspr-readonly-")  # outside root's private pytest folder
     try:
         copy = os.path.join(folder, "cases.db")
-        shutil.copy(db, copy)
+        shutil.copy(db.path, copy)
         before = dump(copy)
         os.chown(folder, *_nobody())  # the folder is nobody's own, as a user's folder is theirs
         os.chown(copy, *_nobody())

@@ -1,5 +1,5 @@
 """Scenario tests: cases written as data (tests/scenarios/*.yaml and the demo),
-run through the real engine on a real SQLite file."""
+run through the real engine on a real SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from .conftest import ROOT
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml")) + [ROOT / "scenarios" / "demo.yaml"]
 
 
-def run(path: Path, tmp_path: Path) -> tuple[Casebook, list]:
+def run(path: Path, spec: str) -> tuple[Casebook, list]:
     scenario = Scenario.load(path)
-    store = open_store(tmp_path / "scenario.db", create=True)
+    store = open_store(spec, create=True)
     book = Casebook(store, today=scenario.today, actor="test")
     return book, list(scenario.run(book))
 
@@ -28,8 +28,8 @@ def test_there_are_enough_scenarios():
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_scenario(path, tmp_path):
-    book, outcomes = run(path, tmp_path)
+def test_scenario(path, database):
+    book, outcomes = run(path, database.spec)
     try:
         failures = [f"{o.ref} {o.step}: {f}" for o in outcomes for f in o.failures]
         assert failures == []
@@ -53,7 +53,7 @@ def test_scenarios_reach_every_final_state_of_the_pan_lancashire_process(tmp_pat
             continue
         folder = tmp_path / str(i)
         folder.mkdir()
-        book, _ = run(path, folder)
+        book, _ = run(path, str(folder / "scenario.db"))
         reached |= {row["state"] for row in book.list_cases()}
         book.store.close()
     assert finals - reached == set()

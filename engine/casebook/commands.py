@@ -218,13 +218,18 @@ def redact(book: Casebook, ref: str, reason: str, on: dt.date | None = None) -> 
 def rebuild(book: Casebook, progress: Any = None) -> int:
     """Rebuild the projections from the event history, every case replayed; return the number of cases."""
     with book.store.write(exclusive=True):
-        book.store.clear_projections()
-        refs = book.store.case_refs()
-        batch = []
-        for ref in (progress or (lambda items: items))(refs):
-            batch.append(projection(book.load(ref)))
-            if len(batch) >= 500:
-                book.store.put_projections(batch)
-                batch = []
-        book.store.put_projections(batch)
+        return reproject(book, progress)
+
+
+def reproject(book: Casebook, progress: Any = None) -> int:
+    """Inside a write: replace every case's projection with one replayed from its history."""
+    book.store.clear_projections()
+    refs = book.store.case_refs()
+    batch = []
+    for ref in (progress or (lambda items: items))(refs):
+        batch.append(projection(book.load(ref)))
+        if len(batch) >= 500:
+            book.store.put_projections(batch)
+            batch = []
+    book.store.put_projections(batch)
     return len(refs)

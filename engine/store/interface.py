@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -107,6 +107,19 @@ class Store(Protocol):
 
     def entries(self, ref: str | None = None) -> list[dict[str, Any]]:
         """The stored history with its hashes: one case's in order, or every entry in the order written."""
+        ...
+
+    def entry_batches(self, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        """Every stored entry with its hashes, in the order written, a batch at a time."""
+        ...
+
+    def process_rows(self) -> list[dict[str, Any]]:
+        """Every stored process version exactly as stored (YAML text and parsed document included)."""
+        ...
+
+    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> None:
+        """Process versions and entries from another cspr database, exactly as stored there (hashes and
+        redactions included), after those already here (``cspr db copy``)."""
         ...
 
     def integrity_check(self) -> str:

@@ -20,10 +20,12 @@ append-only table must be listed there, or the application may change it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 Step = str | Callable[[Any], None] | None
 
@@ -102,6 +104,10 @@ _SQLITE_APPEND_ONLY = """
 # (facts, data, recorded_at) are kept exactly as hashed. The schema's owner runs this; the application's
 # role is granted only what postgres.HISTORY_PRIVILEGES allows (no UPDATE or DELETE on the history).
 _POSTGRESQL_SCHEMA = r"""
+CREATE TABLE _grants (
+    role text PRIMARY KEY,
+    access text NOT NULL CHECK (access IN ('write', 'read'))
+);
 CREATE TABLE processes (
     hash text PRIMARY KEY,
     process_id text NOT NULL,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from cspr.engine.runtime.case import Record
@@ -28,18 +28,19 @@ DEADLINE_COLUMNS = ("ref", "deadline", "title", "owner", "start", "due", "warn_f
                     "reason", "settled", "late_by")
 ACTION_COLUMNS = ("ref", "action", "stage", "text", "owner", "due", "status", "added_on", "closed_on", "reason",
                   "agreed_by")
-_INSERT_EVENT = ("INSERT INTO events (case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, "
-                 "digest, prev_hash, hash, chain) VALUES (:case_ref, :seq, :kind, :name, :on_date, :role, :actor, "
-                 ":recorded_at, :facts, :note, :data, :digest, :prev_hash, :hash, :chain)")
-
-
-class Duplicate(StoreError):
-    """A unique key was already taken (another writer stored the same step first)."""
+PROCESS_COLUMNS = ("hash", "process_id", "version", "effective_from", "title", "source_text", "stored_at", "document")
 
 
 def _insert(table: str, columns: Sequence[str], conflict: str = "") -> str:
     return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
             + (f" {conflict}" if conflict else ""))
+
+
+_INSERT_EVENT = _insert("events", ENTRY_COLUMNS[1:])
+
+
+class Duplicate(StoreError):
+    """A unique key was already taken (another writer stored the same step first)."""
 
 
 def _dumps(value: Any) -> str:
@@ -63,7 +64,7 @@ def entry_row(ref: str, record: Record, chainer: Chainer) -> dict[str, Any]:
                                   record.recorded_at, json.loads(facts), record.note, json.loads(data)))
     return {"case_ref": ref, "seq": record.seq, "kind": record.kind, "name": record.name, "on_date": on,
             "role": record.role, "actor": record.actor, "recorded_at": record.recorded_at, "facts": facts,
-            "note": record.note, "data": data, "digest": sealed.digest, "prev_hash": sealed.prev_hash,
+            "note": record.note, "data": data, "redacted": False, "digest": sealed.digest, "prev_hash": sealed.prev_hash,
             "hash": sealed.hash, "chain": sealed.chain}
 
 
@@ -172,6 +173,28 @@ class SqlStore:
             self._insert_entries(rows)
         except Duplicate:
             raise StoreError("some of these cases already exist; nothing was changed") from None
+
+    def process_rows(self) -> list[dict[str, Any]]:
+        return self._rows(f"SELECT {', '.join(PROCESS_COLUMNS)} FROM processes ORDER BY stored_at, hash")
+
+    def entry_batches(self, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+        after = -1
+        while True:
+            rows = self._rows(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM events WHERE id > :after ORDER BY id LIMIT :n",
+                              {"after": after, "n": size})
+            if not rows:
+                return
+            yield rows
+            after = rows[-1]["id"]
+
+    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> None:
+        self._executemany(_insert("processes", PROCESS_COLUMNS, "ON CONFLICT (hash) DO NOTHING"), processes)
+        if entries:
+            self._database_head()  # holds the chain's lock
+            try:
+                self._insert_entries([{k: v for k, v in row.items() if k != "id"} for row in entries])
+            except Duplicate:
+                raise StoreError("the target already holds some of these entries; nothing was changed") from None
 
     def entries(self, ref: str | None = None) -> list[dict[str, Any]]:
         columns = ", ".join(ENTRY_COLUMNS)

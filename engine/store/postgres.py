@@ -1,0 +1,322 @@
+"""The PostgreSQL store: one shared database for several partnerships, through psycopg 3.
+
+Roles (see the README): the schema ``cspr`` and its tables belong to an
+*owner* role, which runs the migrations and owns :func:`redact_case`; cspr's
+users and servers connect as an *application* role granted only what
+:func:`grant` gives: SELECT and INSERT on the history (``events``,
+``processes``), no UPDATE, DELETE or TRUNCATE on it; full rights on the
+projections (always rebuildable); EXECUTE on ``redact_case``, a SECURITY
+DEFINER function that is the one way to blank an entry's content. Triggers
+refuse any other change to the history even from the owner. A *reader* role
+may only SELECT.
+
+Concurrency: every write transaction takes a shared lock on the store
+(``exclusive=True``, for a rebuild or a bulk load, takes it alone); reading a
+case in it takes that case's lock (:meth:`PostgresStore._lock_case`), so two
+commands on one case run one after the other and the second sees what the
+first recorded; appending takes the database chain's lock, held to the commit.
+Writes project first and append last, so that lock is held briefly. All locks
+are transaction-scoped advisory locks: a crash or a lost connection releases
+them with the rollback.
+
+Rows come back as SQLite gives them (dates as ISO text, flags as 0 and 1), so
+the queries in :mod:`.sql` serve both engines unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.adapt import Loader
+from psycopg.rows import dict_row
+
+from .interface import Projection, StoreError, utc_now
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .sql import ENTRY_COLUMNS, Duplicate, SqlStore
+
+SCHEMA = "cspr"
+LOCKS = 0x43535052  # "CSPR": the advisory-lock class of the store's own locks
+CASE_LOCKS = LOCKS + 1  # the class of the per-case locks
+CHAIN, WRITERS = 1, 2
+# The history tables and what the application's role may do with them; every other table of the schema
+# is a projection (SELECT, INSERT, UPDATE, DELETE). A new append-only table must be listed here.
+HISTORY_PRIVILEGES = {"events": "SELECT, INSERT", "processes": "SELECT, INSERT", "_migrations": "SELECT",
+                      "_grants": "SELECT"}
+_FLAGS = {"case_view": ("final",), "deadline_view": ("applicable", "open")}
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class _IsoDate(Loader):
+    """A date as ISO text (the server's DateStyle is ISO), as SQLite stores it."""
+
+    def load(self, data: Any) -> str:
+        return bytes(data).decode()
+
+
+class _Flag(Loader):
+    """A boolean as 0 or 1, as SQLite stores it."""
+
+    def load(self, data: Any) -> int:
+        return 1 if bytes(data) == b"t" else 0
+
+
+@lru_cache(maxsize=256)
+def _dialect(query: str) -> str:
+    """The shared SQL's ``:name`` parameters in psycopg's ``%(name)s`` form."""
+    return _PARAM.sub(r"%(\1)s", query.replace("%", "%%"))
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _case_key(ref: str) -> int:
+    """The case's advisory-lock key (two cases sharing one only wait for each other)."""
+    return zlib.crc32(ref.encode()) - 2**31
+
+
+def _explain(location: str, exc: psycopg.Error) -> StoreError:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return StoreError(f"{location}: the database refused ({text}); nothing was changed (the application's role "
+                          "may not do this: see 'cspr db init' in the README)")
+    if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure,
+                        psycopg.errors.LockNotAvailable)):
+        return StoreError(f"{location} is busy (another command is writing); nothing was changed, try again")
+    if isinstance(exc, psycopg.OperationalError):
+        return StoreError(f"lost or could not make the connection to {location} ({text}); nothing was changed, "
+                          "check --db and that the server is running")
+    return StoreError(f"database error on {location}: {text}")
+
+
+class PostgresStore(SqlStore):
+    """An open cspr database on a PostgreSQL server."""
+
+    engine = "postgresql"
+
+    def __init__(self, url: str, *, create: bool = False):
+        self.url = url
+        self.location = describe(url)
+        self._writing: str | None = None
+        self._locked: set[str] = set()
+        self._chain_locked = False
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15,
+                                        options="-c DateStyle=ISO,YMD -c TimeZone=UTC")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {self.location}: {str(exc).strip().splitlines()[-1]}; "
+                             "check --db and that the server is running") from None
+        self.conn.adapters.register_loader("date", _IsoDate)
+        self.conn.adapters.register_loader("bool", _Flag)
+        try:
+            self._prepare(create)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- set-up -----------------------------------------------------------------------
+
+    def _prepare(self, create: bool) -> None:
+        found = self._rows("SELECT to_regclass('cspr._migrations') IS NOT NULL AS found")[0]["found"]
+        if not found:
+            if not create or not self._may_create_schema():
+                raise StoreError(f"{self.location} has no cspr schema, or this role may not use it; the database's "
+                                 f"owner creates it and grants access with 'cspr db init --db URL --app ROLE' "
+                                 "(see the README)")
+            initialise(self)
+            return
+        self._execute(f"SET search_path = {SCHEMA}")
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.location} was written by a newer cspr (database schema {version}; this program "
+                             f"knows up to {SCHEMA_VERSION}); upgrade cspr before using it")
+        if version < SCHEMA_VERSION:
+            if not self._owns_schema():
+                raise StoreError(f"{self.location} has schema version {version} and this cspr needs {SCHEMA_VERSION}; "
+                                 f"its owner upgrades it with 'cspr db init --db …' as the owner role")
+            self._migrate()
+
+    def _may_create_schema(self) -> bool:
+        return bool(self._rows("SELECT has_database_privilege(current_database(), 'CREATE') AS ok")[0]["ok"])
+
+    def _owns_schema(self) -> bool:
+        return bool(self._rows("SELECT pg_has_role(nspowner, 'USAGE') AS ok FROM pg_namespace "
+                               "WHERE nspname = :schema", {"schema": SCHEMA})[0]["ok"])
+
+    def _migrate(self) -> None:
+        with self.write(exclusive=True):
+            self._execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            self._execute(f"SET LOCAL search_path = {SCHEMA}")
+            self._execute("CREATE TABLE IF NOT EXISTS _migrations (version integer PRIMARY KEY, name text NOT NULL, "
+                          "applied_at text NOT NULL)")
+            current = self.schema_version
+            for number, migration in enumerate(MIGRATIONS, start=1):
+                if number <= current:
+                    continue
+                step = migration.postgresql
+                if callable(step):
+                    step(self.conn)
+                elif step:
+                    self.conn.execute(step)
+                self._execute("INSERT INTO _migrations VALUES (:n, :name, :at)",
+                              {"n": number, "name": migration.name, "at": utc_now()})
+            for row in self._rows("SELECT role, access FROM _grants ORDER BY role"):
+                _grant_privileges(self, row["role"], row["access"])
+        self._execute(f"SET search_path = {SCHEMA}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ------------------------------------------------------------------
+
+    @contextmanager
+    def write(self, *, exclusive: bool = False) -> Iterator[PostgresStore]:
+        if self._writing:
+            raise StoreError("a write is already in progress on this connection")
+        try:
+            with self.conn.transaction():
+                self._execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(:locks, :writers)",
+                              {"locks": LOCKS, "writers": WRITERS})
+                self._writing = "exclusive" if exclusive else "shared"
+                try:
+                    yield self
+                finally:
+                    self._writing, self._chain_locked = None, False
+                    self._locked.clear()
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[PostgresStore]:
+        if self._writing or self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            yield self
+            return
+        try:
+            with self.conn.transaction():
+                self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield self
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    def _lock_case(self, ref: str) -> None:
+        if self._writing == "shared" and ref not in self._locked:
+            self._execute("SELECT pg_advisory_xact_lock(:locks, :key)", {"locks": CASE_LOCKS, "key": _case_key(ref)})
+            self._locked.add(ref)
+
+    def _lock_chain(self) -> None:
+        if self._writing and not self._chain_locked:
+            self._execute("SELECT pg_advisory_xact_lock(:locks, :chain)", {"locks": LOCKS, "chain": CHAIN})
+            self._chain_locked = True
+
+    # -- the connection ----------------------------------------------------------------
+
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        try:
+            return self.conn.execute(_dialect(sql), params or {}).fetchall()
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    def _execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
+        try:
+            return self.conn.execute(_dialect(sql), params or {}).rowcount
+        except psycopg.errors.UniqueViolation as exc:
+            raise Duplicate(str(exc)) from None
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    def _executemany(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(_dialect(sql), rows)
+        except psycopg.errors.UniqueViolation as exc:
+            raise Duplicate(str(exc)) from None
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Many entries at once, through COPY."""
+        columns = [c for c in ENTRY_COLUMNS if c != "id"]
+        try:
+            with self.conn.cursor() as cursor:
+                with cursor.copy(f"COPY events ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+        except psycopg.errors.UniqueViolation as exc:
+            raise Duplicate(str(exc)) from None
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
+
+    # -- what only PostgreSQL does -------------------------------------------------------
+
+    def put_projections(self, projections: Iterable[Projection]) -> None:
+        def flags(table: str, row: dict[str, Any]) -> dict[str, Any]:
+            return {**row, **{k: bool(row[k]) for k in _FLAGS.get(table, ())}}
+
+        super().put_projections([(flags("case_view", case), [flags("deadline_view", d) for d in deadlines], actions)
+                                 for case, deadlines, actions in projections])
+
+    def redact(self, ref: str) -> int:
+        """Blank a case's facts and notes through redact_case(), the one function allowed to (it runs as the owner)."""
+        return int(self._rows("SELECT redact_case(:ref) AS blanked", {"ref": ref})[0]["blanked"])
+
+    def integrity_check(self) -> str:
+        """The append-only triggers are in place and enabled (the owner or a superuser could disable them)."""
+        present = {r["tgname"] for r in self._rows(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal "
+            "AND tgenabled IN ('O', 'A')")}
+        wanted = {"events_append_only_update", "events_append_only_delete", "events_append_only_truncate"}
+        if wanted - present:
+            return f"the append-only triggers {', '.join(sorted(wanted - present))} on events are missing or disabled"
+        return "ok"
+
+
+def initialise(store: PostgresStore) -> None:
+    """Create the schema (as its owner, the role connected) and apply every migration."""
+    store._migrate()
+
+
+def _grant_privileges(store: PostgresStore, role: str, access: str) -> None:
+    """What ``role`` may do: ``write`` (the application) or ``read`` (reports, a database administrator)."""
+    who = pgsql.Identifier(role)
+    conn = store.conn
+    conn.execute(pgsql.SQL("GRANT USAGE ON SCHEMA cspr TO {}").format(who))
+    conn.execute(pgsql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA cspr FROM {}").format(who))
+    conn.execute(pgsql.SQL("REVOKE ALL ON FUNCTION redact_case(text) FROM {}").format(who))
+    tables = [r["tablename"] for r in store._rows("SELECT tablename FROM pg_tables WHERE schemaname = :schema",
+                                                    {"schema": SCHEMA})]
+    for table in tables:
+        privileges = "SELECT" if access == "read" else HISTORY_PRIVILEGES.get(table, "SELECT, INSERT, UPDATE, DELETE")
+        conn.execute(pgsql.SQL(f"GRANT {privileges} ON TABLE {{}} TO {{}}").format(pgsql.Identifier(SCHEMA, table), who))
+    if access == "write":
+        conn.execute(pgsql.SQL("GRANT EXECUTE ON FUNCTION redact_case(text) TO {}").format(who))
+
+
+def grant(store: PostgresStore, role: str, access: str) -> None:
+    """Give ``role`` its privileges now and after every later migration (run as the schema's owner)."""
+    if access not in ("write", "read"):
+        raise ValueError(access)
+    if not store._owns_schema():
+        raise StoreError(f"only the owner of the cspr schema in {store.location} can grant access to it")
+    exists = store._rows("SELECT 1 AS found FROM pg_roles WHERE rolname = :role", {"role": role})
+    if not exists:
+        raise StoreError(f"there is no role {role!r} on the server; create it first (CREATE ROLE {role} LOGIN)")
+    with store.write(exclusive=True):
+        store._execute("INSERT INTO _grants (role, access) VALUES (:role, :access) "
+                       "ON CONFLICT (role) DO UPDATE SET access = excluded.access", {"role": role, "access": access})
+        _grant_privileges(store, role, access)
