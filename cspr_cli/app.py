@@ -54,7 +54,10 @@ class CsprGroup(LazyGroup):
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """A message on one line, every control character or bidi override in it shown as an escape."""
+    from cspr.engine.text import visible
+
+    return visible(" ".join(str(text).split()))
 
 
 def run_safely(invoke: Any) -> int:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
 from .context import casebook, db_option
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, write_private
+from .output import ISO_DATE, emit_json, emit_lines, json_option, json_text, say, write_private
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -64,12 +63,12 @@ def audit_export(ref: str, out: Path | None, db_path: str | None) -> None:
         if not book.store.case_exists(ref):
             raise CaseNotFound(f"no case {ref!r} in {book.store.location}; see 'cspr case list'")
         data = export(book.store, ref)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = json_text(data) + "\n"
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # JSON: every control character in it is escaped
         return
     write_private(out, text)
-    click.echo(f"Wrote {len(data['entries'])} entries of {ref} to {out}; head {data['head']}")
+    say(f"Wrote {len(data['entries'])} entries of {ref} to {out}; head {data['head']}")
 
 
 @click.command("redact")
@@ -90,4 +89,4 @@ def case_redact(ref: str, reason: str, on: dt.date | None, db_path: str | None, 
         if as_json:
             emit_json(book.show(ref).as_dict())
             return
-    click.echo(f"{ref}: removed the facts and notes of {count} entries; the chain still verifies ('cspr audit verify')")
+    say(f"{ref}: removed the facts and notes of {count} entries; the chain still verifies ('cspr audit verify')")

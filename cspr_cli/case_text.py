@@ -12,10 +12,17 @@ from cspr.engine.casebook.book import CaseView
 from cspr.engine.definition import facts as fact_values
 from cspr.engine.runtime.deadlines import DeadlineStatus
 from cspr.engine.runtime.kinds import RecordKind
+from cspr.engine.text import continued, visible
+
+# Continuation lines of a multi-line note or fact are indented past the history's columns, so none can
+# pose as an entry of its own (entries start "#N" two columns in).
+CONTINUATION = " " * 23 + "| "
 
 
 def table(rows: list[list[str]], header: list[str]) -> list[str]:
-    """Left-aligned columns, the last one unpadded."""
+    """Left-aligned columns, the last one unpadded; every cell one line, its control characters shown."""
+    rows = [[visible(str(c)) for c in row] for row in rows]
+    header = [visible(str(c)) for c in header]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     out = []
     for row in [header, *rows]:
@@ -64,7 +71,7 @@ def case_lines(view: CaseView) -> list[str]:
     if not recorded:
         lines.append("  none recorded")
     for fact in recorded:
-        lines.append(f"  {fact.id}: {fact_values.describe_value(fact, case.facts[fact.id])}")
+        lines += continued(f"  {fact.id}: {fact_values.describe_value(fact, case.facts[fact.id])}", CONTINUATION)
     lines += ["", "Criteria"]
     for criterion_id, verdict in case.criteria().items():
         word = {True: "yes", False: "no", None: "?"}[verdict.value]
@@ -100,13 +107,14 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
         what = record.kind
     if record.redacted:
         what += " [content redacted]"
-    lines = [f"#{record.seq:<3} {record.on.isoformat()}  {what}"]
+    lines = continued(f"#{record.seq:<3} {record.on.isoformat()}  {what}", CONTINUATION)
     pad = " " * 17
     if record.facts:
-        lines.append(pad + "facts: " + ", ".join(f"{k}={_json_value(v)}" for k, v in record.facts.items()))
+        lines += continued(pad + "facts: " + ", ".join(f"{k}={_json_value(v)}" for k, v in record.facts.items()),
+                           CONTINUATION)
     if record.note:
-        lines.append(pad + f'note: "{record.note}"')
-    lines[-1] += f"  [{record.actor}, {record.recorded_at}]"
+        lines += continued(pad + f'note: "{record.note}"', CONTINUATION)
+    lines[-1] += f"  [{visible(record.actor)}, {visible(record.recorded_at)}]"
     return lines
 
 

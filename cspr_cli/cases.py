@@ -10,7 +10,9 @@ import click
 
 from .context import casebook, db_option, today
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option, say
+
+MAX_FACTS_FILE = 1_000_000
 
 _fact_option = click.option(
     "--fact", "assignments", multiple=True, metavar="NAME=VALUE",
@@ -30,10 +32,9 @@ def _facts_file(path: Path | None) -> dict[str, Any]:
         return {}
     from cspr.engine.definition.yamlsafe import parse_yaml
     from cspr.engine.errors import InputError
+    from cspr.engine.files import read_bounded
 
-    if path.stat().st_size > 1_000_000:
-        raise InputError(f"{path}: a facts file may be at most 1,000,000 bytes")
-    parsed, problems = parse_yaml(path.read_bytes(), str(path), what="a facts file")
+    parsed, problems = parse_yaml(read_bounded(path, MAX_FACTS_FILE, "a facts file"), str(path), what="a facts file")
     if problems:
         raise InputError(str(problems[0]))
     data: dict[str, Any] = parsed.data
@@ -48,17 +49,17 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
         emit_json(view.as_dict())
         return
     case, d = view.case, view.case.definition
-    click.echo(f"{headline}; now at '{d.states[case.state].title}'")
+    say(f"{headline}; now at '{d.states[case.state].title}'")
     for s in view.deadlines:
         if (s.status.open or s.status is DeadlineStatus.MET_LATE
                 or (s.status is DeadlineStatus.MET and s.timing.met_on == case.history[-1].on)):
-            click.echo(f"  {s.status.label}: {s.timing.title}, due {s.timing.due}: {s.detail}")
+            say(f"  {s.status.label}: {s.timing.title}, due {s.timing.due}: {s.detail}")
     ready = [s.event for s in case.next_steps() if s.ready]
     blocked = [s.event for s in case.next_steps() if not s.ready]
     if ready:
-        click.echo(f"  ready next: {', '.join(ready)}")
+        say(f"  ready next: {', '.join(ready)}")
     if blocked:
-        click.echo(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
+        say(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
 
 
 # 'migrate', 'redact' and 'report' live with the editions, audit and report commands
@@ -227,7 +228,7 @@ def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: str 
             from .reports import write_ics
 
             count = write_ics(calendar_items(book, within, overdue), ics)
-            click.echo(f"Wrote {count} open deadline{'s' if count != 1 else ''} to {ics}", err=True)
+            say(f"Wrote {count} open deadline{'s' if count != 1 else ''} to {ics}", err=True)
         if as_json:
             emit_json(rows)
         else:
@@ -242,8 +243,14 @@ def rebuild(db_path: str | None, as_json: bool) -> None:
     from .output import progress
 
     with casebook(db_path) as book:
-        count = book.rebuild(progress=progress("Replaying cases"))
+        result = book.rebuild(progress=progress("Replaying cases"))
     if as_json:
-        emit_json({"cases": count, "today": today()})
+        emit_json({"cases": result.cases, "ok": result.ok, "today": today(),
+                   "failed": [{"case": ref, "message": message} for ref, message in result.failed]})
     else:
-        click.echo(f"Rebuilt the projections of {count} case{'s' if count != 1 else ''} from their events.")
+        done = result.cases - len(result.failed)
+        lines = [f"Rebuilt the projections of {done}{f' of {result.cases}' if result.failed else ''} "
+                 f"case{'s' if result.cases != 1 else ''} from their events."]
+        lines += [f"FAILED {ref}: {message} (its listing rows were left as they were)" for ref, message in result.failed]
+        emit_lines(lines)
+    click.get_current_context().exit(0 if result.ok else 1)

@@ -53,9 +53,12 @@ def actor() -> str | None:
     ctx = click.get_current_context()
     given = (ctx.find_root().obj or {}).get("actor") or os.environ.get("CSPR_ACTOR")
     if given is not None:
+        from cspr.engine.text import name_problem
+
         given = given.strip()
-        if not given or len(given) > 100 or any(ord(c) < 32 for c in given):
-            raise click.BadParameter("give a name of 1 to 100 printable characters", param_hint="--actor")
+        problem = name_problem(given)
+        if problem:
+            raise click.BadParameter(f"give a name of 1 to 100 printable characters: {problem}", param_hint="--actor")
     return given
 
 

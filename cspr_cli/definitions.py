@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option, say
 
 
 def _shown(path: str | Path) -> str:
@@ -61,13 +61,13 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
     else:
         for shown, definition, problems in results:
             if definition is not None:
-                click.echo(f"OK {shown} ({definition.id} {definition.version})")
+                say(f"OK {shown} ({definition.id} {definition.version})")
             else:
                 for problem in problems:
-                    click.echo(str(problem))
+                    say(str(problem))
         if failed:
             count = sum(len(p) for _, _, p in results)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+            say(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
     ctx.exit(1 if failed else 0)
 
 
@@ -144,11 +144,11 @@ def calendar_add(start: dt.date, n: int, process_spec: str | None, as_json: bool
         })
         return
     direction = "after" if n >= 0 else "before"
-    click.echo(f"{result.isoformat()} ({result.strftime('%A')}): {abs(n)} working day{'s' if abs(n) != 1 else ''} "
+    say(f"{result.isoformat()} ({result.strftime('%A')}): {abs(n)} working day{'s' if abs(n) != 1 else ''} "
                f"{direction} {start.isoformat()} ({start.strftime('%A')})")
     for day, name in skipped:
-        click.echo(f"  skipped {day.isoformat()} {name}")
-    click.echo(f"  calendar: {label}")
+        say(f"  skipped {day.isoformat()} {name}")
+    say(f"  calendar: {label}")
 
 
 @calendar.command("between")
@@ -171,7 +171,7 @@ def calendar_between(start: dt.date, end: dt.date, process_spec: str | None, as_
             "holidays_skipped": [{"date": d, "name": name} for d, name in skipped],
         })
         return
-    click.echo(f"{count} working day{'s' if abs(count) != 1 else ''} from {start.isoformat()} to {end.isoformat()}")
+    say(f"{count} working day{'s' if abs(count) != 1 else ''} from {start.isoformat()} to {end.isoformat()}")
     for day, name in skipped:
-        click.echo(f"  skipped {day.isoformat()} {name}")
-    click.echo(f"  calendar: {label}")
+        say(f"  skipped {day.isoformat()} {name}")
+    say(f"  calendar: {label}")

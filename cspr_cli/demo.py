@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .output import emit_lines
+from .output import emit_lines, say
 
 DEFAULT_DEMO_DB = "cspr-demo.db"
 
@@ -46,35 +46,35 @@ def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> 
     try:
         book = Casebook(store, today=scenario.today, actor="demo")
         definition = scenario.definition()
-        click.echo(f"cspr demo: {len(scenario.cases)} cases of '{definition.title}' ({definition.label}),")
-        click.echo(f"seen as on {scenario.today.isoformat()}, in the new database {path}.")
+        say(f"cspr demo: {len(scenario.cases)} cases of '{definition.title}' ({definition.label}),")
+        say(f"seen as on {scenario.today.isoformat()}, in the new database {path}.")
         about = {str(c["ref"]): c.get("about", "") for c in scenario.cases}
         current = None
         for outcome in scenario.run(book):
             if outcome.ref != current:
                 current = outcome.ref
-                click.echo(f"\n=== {outcome.ref}: {about[outcome.ref]}")
+                say(f"\n=== {outcome.ref}: {about[outcome.ref]}")
             if outcome.failures:
                 raise CsprError(f"the demo went wrong at {outcome.ref}: {'; '.join(outcome.failures)}")
             step = outcome.step
             when = str(step.get("on", "")) or " " * 10
             if outcome.action == "refused":
-                click.echo(f"{when}  REFUSED {step.get('event') or step.get('signoff')}: {outcome.message.split(': ', 2)[-1]}")
-                click.echo(f"{' ' * 10}  (nothing was recorded; the case shows what is missing)")
+                say(f"{when}  REFUSED {step.get('event') or step.get('signoff')}: {outcome.message.split(': ', 2)[-1]}")
+                say(f"{' ' * 10}  (nothing was recorded; the case shows what is missing)")
             elif outcome.action == "show":
-                click.echo(f"\n$ cspr case show {outcome.ref}")
+                say(f"\n$ cspr case show {outcome.ref}")
                 emit_lines(case_lines(book.show(outcome.ref)))
             elif outcome.action != "checked":
                 verb = {"signoff": "signed off by", "facts": "facts recorded:", "note": "note:"}.get(outcome.action, outcome.action)
-                click.echo(f"{when}  {verb} {outcome.message}".rstrip())
-        click.echo(f"\n=== What the LSBU sees on {scenario.today.isoformat()}")
-        click.echo("\n$ cspr case list")
+                say(f"{when}  {verb} {outcome.message}".rstrip())
+        say(f"\n=== What the LSBU sees on {scenario.today.isoformat()}")
+        say("\n$ cspr case list")
         emit_lines(list_lines(book.list_cases(), book.today))
-        click.echo("\n$ cspr deadlines --within 10")
+        say("\n$ cspr deadlines --within 10")
         emit_lines(deadline_lines(book.open_deadlines(within=10), book.today))
-        click.echo("\n$ cspr case list --overdue")
+        say("\n$ cspr case list --overdue")
         emit_lines(list_lines(book.list_cases(overdue=True), book.today))
-        click.echo(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show LSBU-2026-015")
+        say(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show LSBU-2026-015")
     finally:
         store.close()
 
@@ -109,10 +109,19 @@ def _synthetic(db_path: str | None, count: int, seed: int, process_id: str) -> N
     definitions = [d for d in shipped() if d.id == process_id]
     if not definitions:
         raise CsprError(f"no installed process {process_id!r}")
+    day = today()
+    from cspr.engine.casebook.book import real_today
+
+    if day > real_today():  # refused before the database is even created
+        from cspr.engine.casebook.book import RehearsalCannotWrite
+
+        raise RehearsalCannotWrite(f"today is set to {day.isoformat()}, after the real date "
+                                   f"({real_today().isoformat()}): a rehearsal of a future day can read but not "
+                                   "write; nothing was created (leave out --today)")
     store = _new_store(db_path)
     path = store.location
     try:
-        book = BulkCasebook(store, today=today(), actor="synthetic")
+        book = BulkCasebook(store, today=day, actor="synthetic")
         started = time.perf_counter()
         entries = generate(book, definitions, count, seed, progress=progress("Generating cases", minimum=1))
         seconds = time.perf_counter() - started
@@ -120,6 +129,6 @@ def _synthetic(db_path: str | None, count: int, seed: int, process_id: str) -> N
         open_cases, overdue = counts["open"], counts["overdue"]
     finally:
         store.close()
-    click.echo(f"Generated {count:,} synthetic cases ({entries:,} entries) in {path} in {seconds:.1f} s "
+    say(f"Generated {count:,} synthetic cases ({entries:,} entries) in {path} in {seconds:.1f} s "
                f"({entries / seconds:,.0f} entries/s, every one checked by the engine).")
-    click.echo(f"{open_cases:,} are open, {overdue:,} with an overdue deadline, as on {book.today.isoformat()}.")
+    say(f"{open_cases:,} are open, {overdue:,} with an overdue deadline, as on {book.today.isoformat()}.")

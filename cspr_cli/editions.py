@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from cspr.engine.runtime.deadlines import DeadlineStatus
 
 from .context import casebook, database_spec, db_option
-from .output import ISO_DATE, emit_json, emit_lines, json_option
+from .output import ISO_DATE, emit_json, emit_lines, json_option, say
 
 
 class DiffTrouble(click.ClickException):
@@ -147,7 +147,7 @@ def graph_command(spec: str | None, fmt: str) -> None:
     from cspr.engine.definition.graph import dot, mermaid
 
     definition = resolve(spec)
-    click.echo((mermaid if fmt == "mermaid" else dot)(definition), nl=False)
+    say((mermaid if fmt == "mermaid" else dot)(definition), nl=False)
 
 
 def _state_map(pairs: tuple[str, ...]) -> dict[str, str]:

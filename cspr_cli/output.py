@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -65,11 +64,31 @@ def _default(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_default))
+    click.echo(json_text(data))
+
+
+def json_text(data: Any) -> str:
+    """JSON for a person or a program: C0 controls are escaped by JSON itself; C1 controls, bidirectional
+    formatting and line separators are written as \\u escapes too, so the text cannot drive a terminal."""
+    from cspr.engine.text import BIDI, SEPARATORS
+
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    return re.sub(f"[\x7f-\x9f{BIDI}{SEPARATORS}]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print a message for a person: every control character, bidi override or separator in it is shown as
+    a visible escape (line breaks between lines are kept)."""
+    from cspr.engine.text import visible
+
+    click.echo("\n".join(visible(line) for line in text.split("\n")), err=err, nl=nl)
 
 
 def emit_lines(lines: list[str]) -> None:
-    click.echo("\n".join(lines))
+    """Print lines for a person (see :func:`say`): no line can hold a control character or break in two."""
+    from cspr.engine.text import visible
+
+    click.echo("\n".join(visible(line) for line in lines))
 
 
 def progress(label: str, minimum: int = 200) -> Callable[[Iterable[Any]], Iterable[Any]]:
@@ -90,14 +109,7 @@ def _bar(items: list[Any], label: str) -> Iterator[Any]:
 
 
 def write_private(path: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None) -> None:
-    """Write a new file readable by its owner only; refuse to overwrite one."""
-    from cspr.engine.errors import CsprError
+    """Write a new file readable by its owner only, all at once; refuse to overwrite one."""
+    from cspr.engine.files import write_private as write
 
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise CsprError(f"{path} already exists; choose another file name (files are never overwritten)") from None
-    except OSError as exc:
-        raise CsprError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding=encoding, newline=newline) as handle:
-        handle.write(text)
+    write(path, text, encoding=encoding, newline=newline)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +10,7 @@ import click
 
 from .context import casebook, db_option
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, progress, write_private
+from .output import ISO_DATE, emit_json, emit_lines, json_option, json_text, progress, say, write_private
 
 _out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                            help="Write to FILE (created readable by its owner only). Default: standard output.")
@@ -52,7 +49,7 @@ def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed
     if as_json:
         emit_json(row)
     else:
-        click.echo(f"{ref}: action {action_id} added, owned by {owner}, due {due.isoformat()}")
+        say(f"{ref}: action {action_id} added, owned by {owner}, due {due.isoformat()}")
 
 
 def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.date | None,
@@ -65,7 +62,7 @@ def _close(outcome: str, ref: str, action_id: str, reason: str | None, on: dt.da
     if as_json:
         emit_json(row)
     else:
-        click.echo(f"{ref}: action {action_id} {outcome} on {row['closed_on']}")
+        say(f"{ref}: action {action_id} {outcome} on {row['closed_on']}")
 
 
 @action.command("done")
@@ -113,7 +110,7 @@ def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, 
         emit_json(rows)
         return
     if not rows:
-        click.echo(f"No actions (today {today.isoformat()}).")
+        say(f"No actions (today {today.isoformat()}).")
         return
     body = [[r["due"], ActionStatus.on(r["status"], r["due"], today).label, r["ref"], r["action"], r["owner"],
              (r["text"] or "(redacted)")[:60]] for r in rows]
@@ -181,7 +178,7 @@ def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> No
         open_actions = actions.listing(book, status="open")
     if html is not None:
         write_private(html, overview_report(data, open_actions, dt.datetime.now(dt.UTC)))
-        click.echo(f"Wrote the overview of {len(data['cases'])} open cases to {html}")
+        say(f"Wrote the overview of {len(data['cases'])} open cases to {html}")
     elif as_json:
         emit_json({**data, "overdue_actions": [a for a in open_actions if a["overdue"]]})
     else:
@@ -201,17 +198,6 @@ def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> No
 # --- exports ------------------------------------------------------------------------------------
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (",".join(map(str, v)) if isinstance(v, list) else
-                                 ("" if v is None else (int(v) if isinstance(v, bool) else v))) for k, v in row.items()})
-    return "\ufeff" + buffer.getvalue()  # the byte-order mark tells Excel the file is UTF-8
-
-
 @click.command("export")
 @click.argument("what", type=click.Choice(["cases", "deadlines", "actions"]))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
@@ -224,12 +210,14 @@ def export_command(what: str, fmt: str, out: Path | None, db_path: str | None) -
 
     with casebook(db_path) as book:
         rows = table(book, what)
-    text = _csv(rows) if fmt == "csv" else json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
+    from cspr.engine.render.spreadsheet import csv_text
+
+    text = csv_text(rows) if fmt == "csv" else json_text(rows) + "\n"
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False)  # a CSV's cells, like JSON's strings, cannot hold a raw control character
     else:
         write_private(out, text, encoding="utf-8", newline="")
-        click.echo(f"Wrote {len(rows)} {what} to {out}", err=True)
+        say(f"Wrote {len(rows)} {what} to {out}", err=True)
 
 
 def write_ics(items: list[dict[str, Any]], path: Path) -> int:
@@ -261,4 +249,4 @@ def case_report(ref: str, html: Path, db_path: str | None) -> None:
         case_actions = actions.listing(book, ref=ref, status="all")
         entries = book.store.entries(ref)
     write_private(html, render(view, case_actions, entries, dt.datetime.now(dt.UTC)))
-    click.echo(f"Wrote the report of {ref} to {html}")
+    say(f"Wrote the report of {ref} to {html}")

@@ -106,3 +106,21 @@ def cspr():
 @pytest.fixture
 def minimal_text() -> str:
     return (FIXTURES / "minimal.yaml").read_text()
+
+
+@pytest.fixture(scope="session")
+def _demo_original(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo-original") / "demo.db"
+    result = run_cli("demo", "--db", str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def demo_db(_demo_original, tmp_path):
+    """A fresh copy of the demo database (made once per run: the demo takes a second)."""
+    import shutil
+
+    path = tmp_path / "demo.db"
+    shutil.copy2(_demo_original, path)
+    return path

@@ -22,7 +22,7 @@ from .conftest import dump
 
 DEFINITION = resolve("cspr_pan_lancashire@2025.1")
 REF = "LSBU-2024-001"
-TODAY = dt.date(2030, 1, 1)
+TODAY = dt.date(2026, 6, 10)  # a past day: entries are never dated after the real date
 
 
 def fact_values(fact):

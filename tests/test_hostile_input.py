@@ -140,6 +140,12 @@ def make(kind: str, path, template) -> None:
         conn.execute("CREATE TABLE patients (name TEXT)")
         conn.commit()
         conn.close()
+    elif kind == "other_app_with_migrations":  # another application's file that happens to version its schema too
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        conn.execute("CREATE TABLE invoices (amount INTEGER)")
+        conn.commit()
+        conn.close()
     elif kind == "newer":
         shutil.copy(template, path)
         conn = sqlite3.connect(path)
@@ -150,7 +156,7 @@ def make(kind: str, path, template) -> None:
         path.mkdir()
 
 
-DB_KINDS = ["text", "empty", "garbage", "truncated", "other_app", "newer", "folder"]
+DB_KINDS = ["text", "empty", "garbage", "truncated", "other_app", "other_app_with_migrations", "newer", "folder"]
 
 
 @pytest.mark.parametrize("kind", DB_KINDS)

@@ -121,6 +121,17 @@ def _verify_case(ref: str, entries: list[dict[str, Any]]) -> list[Finding]:
     return findings
 
 
+def _holiday_findings() -> list[Finding]:
+    """The holiday cache must say what the holidays package says (an edited cache would move due dates)."""
+    from cspr.engine.definition.workdays import cache_problems
+    from cspr.engine.runtime.deadlines import calendar_for
+
+    problems = cache_problems()
+    if problems:
+        calendar_for.cache_clear()
+    return [Finding("holidays", None, None, problem) for problem in problems]
+
+
 def verify(book: Any, anchors: list[str] | tuple[str, ...] = ()) -> Report:
     """Every chain, every projection against a replay of its case, and the database's own integrity check,
     all read as of one moment."""
@@ -132,10 +143,12 @@ def _verify(book: Any, anchors: list[str] | tuple[str, ...]) -> Report:
     from cspr.engine.errors import CsprError
 
     report = Report(engine=book.store.engine)
+    report.findings += _holiday_findings()
     report.integrity = book.store.integrity_check()
     entries = book.store.entries()
     report.entries = len(entries)
-    report.findings, report.head = verify_chains(entries)
+    chain_findings, report.head = verify_chains(entries)
+    report.findings += chain_findings
     chains = {e["chain"] for e in entries}
     for anchor in anchors:
         if anchor not in chains:

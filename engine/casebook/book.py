@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from cspr.engine.definition.model import Definition
 from cspr.engine.errors import CsprError, InputError
 from cspr.engine.runtime.case import Blocker, Case, Record, Refused, replay, unknown_role
 from cspr.engine.store.interface import Store, StoreError, utc_now
+from cspr.engine.text import name_problem, text_problem
 
 from . import commands, queries
 from .commands import gather_facts
@@ -35,13 +35,21 @@ from .projections import projection
 from .queries import CaseView
 
 MAX_NOTE = 4000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 __all__ = ["CaseNotFound", "CaseView", "Casebook", "default_actor", "gather_facts"]
 
 
 class CaseNotFound(CsprError):
     """No case has this reference."""
+
+
+class RehearsalCannotWrite(CsprError):
+    """A write was asked while rehearsing a day after the real date, or an entry would be dated after it."""
+
+
+def real_today() -> dt.date:
+    """The machine's own date. No entry may be dated after it, whatever day ``--today`` rehearses."""
+    return dt.date.today()
 
 
 def default_actor() -> str:
@@ -52,9 +60,9 @@ def default_actor() -> str:
 
 
 def _check_text(value: Any, what: str) -> None:
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise InputError(f"{what} contains a control character; only letters, digits, punctuation, tabs and "
-                         "line breaks can be kept")
+    problem = text_problem(value) if isinstance(value, str) else None
+    if problem:
+        raise InputError(f"{what} {problem}")
     if isinstance(value, Mapping):
         for item in value.values():
             _check_text(item, what)
@@ -63,13 +71,29 @@ def _check_text(value: Any, what: str) -> None:
             _check_text(item, what)
 
 
+def check_version_is_content(stored: list[dict[str, Any]], definition: Definition) -> None:
+    """A process version is its content: refuse a definition whose id and version are already stored with
+    other rules (another content hash), naming both."""
+    for row in stored:
+        if (row["process_id"], row["version"]) == (definition.id, definition.version) \
+                and row["hash"] != definition.content_hash:
+            raise StoreError(
+                f"{definition.label} is already stored with other rules (content {row['hash']}); this definition's "
+                f"content is {definition.content_hash}: a changed process needs a new version number, and nothing "
+                "was changed")
+
+
 class Casebook:
     """Operations on the cases in one store, as of one day."""
 
     def __init__(self, store: Store, today: dt.date | None = None, actor: str | None = None):
         self.store = store
-        self.today = today or dt.date.today()
+        self.real_today = real_today()
+        self.today = today or self.real_today
         self.actor = actor or default_actor()
+        problem = name_problem(self.actor)
+        if problem:
+            raise InputError(f"the actor {self.actor!r} cannot be recorded: {problem}")
         self._definitions: dict[str, Definition] = {}
 
     # -- loading -----------------------------------------------------------------------
@@ -112,8 +136,30 @@ class Casebook:
 
     # -- the write primitives every command is built from --------------------------------
 
+    @property
+    def rehearsal(self) -> bool:
+        """Working as of a day after the real date: everything can be read, nothing written."""
+        return self.today > self.real_today
+
+    def check_writable(self) -> None:
+        """Refuse every write while rehearsing a future day (called before anything is written)."""
+        if self.rehearsal:
+            raise RehearsalCannotWrite(
+                f"today is set to {self.today.isoformat()}, after the real date ({self.real_today.isoformat()}): "
+                "a rehearsal of a future day can read but not write; nothing was changed (leave out --today and "
+                "CSPR_TODAY to record what happened)")
+
+    def check_entry_date(self, on: dt.date) -> None:
+        """No entry is ever dated after the real date (whatever day is rehearsed)."""
+        self.check_writable()
+        if on > self.real_today:
+            raise RehearsalCannotWrite(
+                f"{on.isoformat()} is after the real date ({self.real_today.isoformat()}): no entry can be dated "
+                "in the future, and a rehearsal of a future day can read but not write; nothing was changed")
+
     def transaction(self) -> Any:
-        """One command's transaction (see Store.write)."""
+        """One command's transaction (see Store.write); refused at once while rehearsing a future day."""
+        self.check_writable()
         return self.store.write()
 
     def check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
@@ -145,6 +191,7 @@ class Casebook:
             raise InputError(f"the note is {len(note)} characters; at most {MAX_NOTE} are allowed")
         _check_text(note, "the note")
         _check_text(data, "the entry")
+        self.check_entry_date(on)
         if case.redacted:
             raise Refused(case.ref, kind, [Blocker("state", "the case was redacted; nothing more can be recorded for it")])
         record = Record(
@@ -159,6 +206,7 @@ class Casebook:
     # -- where writes go (BulkCasebook overrides these to batch them) ------------------------
 
     def persist(self, case: Case, record: Record) -> None:
+        self.check_entry_date(record.on)
         # The projection first: in PostgreSQL the append takes the database chain's lock, held to the commit.
         self.store.put_projections([projection(case)])
         self.store.append(case.ref, record)
@@ -167,6 +215,7 @@ class Casebook:
         return self.store.case_exists(ref)
 
     def save_process(self, definition: Definition) -> None:
+        check_version_is_content(self.store.processes(), definition)
         self.store.save_process(definition)
 
     def projection(self, case: Case) -> Any:
@@ -202,7 +251,7 @@ class Casebook:
     def redact(self, ref: str, reason: str, on: dt.date | None = None) -> int:
         return commands.redact(self, ref, reason, on)
 
-    def rebuild(self, progress: Any = None) -> int:
+    def rebuild(self, progress: Any = None) -> commands.Rebuilt:
         return commands.rebuild(self, progress)
 
     def show(self, ref: str) -> CaseView:

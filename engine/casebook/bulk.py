@@ -20,7 +20,7 @@ from cspr.engine.definition.model import Definition
 from cspr.engine.runtime.case import Case, Record
 from cspr.engine.store.interface import Store
 
-from .book import Casebook
+from .book import Casebook, check_version_is_content
 from .projections import projection
 
 
@@ -33,9 +33,11 @@ class BulkCasebook(Casebook):
         self.entries_written = 0
 
     def transaction(self) -> Any:
+        self.check_writable()
         return nullcontext()
 
     def persist(self, case: Case, record: Record) -> None:
+        self.check_entry_date(record.on)
         case.attach()  # kept attached to its machine until released or flushed
         self._cases[case.ref] = case
         self._entries.append((case.ref, record))
@@ -44,6 +46,9 @@ class BulkCasebook(Casebook):
         return ref in self._cases or self.store.case_exists(ref)
 
     def save_process(self, definition: Definition) -> None:
+        if definition.content_hash not in self._processes:
+            check_version_is_content(self.store.processes() + [
+                {"process_id": d.id, "version": d.version, "hash": h} for h, d in self._processes.items()], definition)
         self._processes[definition.content_hash] = definition
 
     def load(self, ref: str) -> Case:

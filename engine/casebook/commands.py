@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cspr.engine.definition import facts as fact_values
@@ -25,7 +26,7 @@ from .projections import projection
 if TYPE_CHECKING:
     from .book import Casebook
 
-_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")  # always matched in full (a "$" lets a newline through)
 
 
 def gather_facts(definition: Definition, values: Mapping[str, Any] | None = None,
@@ -36,16 +37,59 @@ def gather_facts(definition: Definition, values: Mapping[str, Any] | None = None
     return out
 
 
+def clock_facts(definition: Definition) -> set[str]:
+    """The date facts that record something that has already happened: the opening date, and every date a
+    deadline counts from (``after: {fact: ...}``). A date a deadline counts back from (a planned date) may
+    lie ahead."""
+    return {definition.opening.date_fact} | {
+        d.anchor.ref for d in definition.deadlines.values() if d.direction == "after" and d.anchor.kind == "fact"}
+
+
+def check_date_facts(definition: Definition, case: Case | None, facts: Mapping[str, Any], on: dt.date) -> None:
+    """Refuse a date fact that lies after the day it is recorded, or contradicts the history: an opening date
+    after entries already recorded, or a date a deadline counts from after the event that met it."""
+    for name in sorted(clock_facts(definition) & facts.keys()):
+        value = facts[name]
+        if not isinstance(value, dt.date):
+            continue
+        label = f"'{definition.facts[name].label}' ({name}={value.isoformat()})"
+        if value > on:
+            raise InputError(f"{label} is after the day it is recorded ({on.isoformat()}): it records something that "
+                             "has already happened; record it once it has")
+        if case is None:
+            continue
+        if name == definition.opening.date_fact:
+            later = [r for r in case.history if r.kind != RecordKind.OPENED and r.on < value]
+            if later:
+                first = later[0]
+                raise InputError(f"{label} is after entry #{first.seq} ({first.label()} on {first.on.isoformat()}): "
+                                 "the case cannot have begun after what is already recorded for it")
+        for deadline in definition.deadlines.values():
+            if deadline.direction != "after" or deadline.anchor.kind != "fact" or deadline.anchor.ref != name:
+                continue
+            met = [r for r in case.history if r.kind == RecordKind.TRANSITION and r.name in deadline.met_by
+                   and r.on < value]
+            if met:
+                raise InputError(f"{label} is after '{met[0].name}' (#{met[0].seq} on {met[0].on.isoformat()}), which "
+                                 f"met the deadline '{deadline.title}' counted from it: the history says otherwise")
+
+
 def open_case(book: Casebook, ref: str, definition: Definition, opened_on: dt.date,
               values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
               note: str | None = None, by: str | None = None, check_reference: bool = True) -> Case:
+    book.check_writable()
     facts = gather_facts(definition, values, assignments)
-    if not _REF.match(ref):
+    if not _REF.fullmatch(ref):
         raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
     if check_reference and definition.reference and not re.fullmatch(definition.reference.pattern, ref):
         raise InputError(f"{ref!r} does not look like a {definition.title} reference (e.g. {definition.reference.example})")
     book.check_date(None, opened_on, RecordKind.OPENED)
+    given = facts.get(definition.opening.date_fact, opened_on)
+    if given is not None and given != opened_on:
+        raise InputError(f"the opening date is given twice: {opened_on.isoformat()}, and "
+                         f"{definition.opening.date_fact}={given} as a fact; give it once")
     opening = {definition.opening.date_fact: opened_on, **(facts or {})}
+    check_date_facts(definition, None, opening, opened_on)
     missing = [f for f in definition.opening.facts if opening.get(f) is None]
     if missing:
         labels = ", ".join(f"'{definition.facts[f].label}' ({fact_values.hint(definition.facts[f])})" for f in missing)
@@ -82,6 +126,7 @@ def record(book: Casebook, ref: str, event_id: str, on: dt.date | None = None, b
         if blockers:
             raise Refused(ref, f"'{event_id}'", blockers)
         book.check_date(case, on, RecordKind.TRANSITION)
+        check_date_facts(d, case, facts, on)
         book.append(case, RecordKind.TRANSITION, on, name=event_id, role=by, facts=facts, note=note)
     return case
 
@@ -134,6 +179,7 @@ def set_facts(book: Casebook, ref: str, values: Mapping[str, Any] | None = None,
         if date_fact in facts and facts[date_fact] is None:
             raise InputError(f"'{date_fact}' opened the case and cannot be cleared; correct it instead")
         book.check_date(case, on, RecordKind.FACTS)
+        check_date_facts(case.definition, case, facts, on)
         book.append(case, RecordKind.FACTS, on, role=by, facts=facts, note=note)
     return case
 
@@ -147,6 +193,7 @@ def migrate(book: Casebook, ref: str, new: Definition, state_map: Mapping[str, s
     """
     if dry_run:
         return _migrate(book, ref, new, state_map or {}, on or book.today, write=False)
+    book.check_writable()
     with book.transaction():
         return _migrate(book, ref, new, state_map or {}, on or book.today, write=True)
 
@@ -179,6 +226,7 @@ def _migrate(book: Casebook, ref: str, new: Definition, state_map: Mapping[str, 
             raise Refused(ref, what, [Blocker("state", f"{exc.reason}; to move it anyway, say which state of {new.label} "
                                                        f"'{case.state}' becomes with --map {case.state}=STATE")]) from None
         state = state_map[case.state]
+        _check_mapped_state(ref, new, state, case.facts, what)
     book.remember(new)
     record = Record(
         seq=len(records) + 1, kind=RecordKind.MIGRATED, on=on, actor=book.actor, recorded_at=utc_now(),
@@ -193,6 +241,22 @@ def _migrate(book: Casebook, ref: str, new: Definition, state_map: Mapping[str, 
         book.save_process(new)
         book.persist(moved, record)
     return result
+
+
+def _check_mapped_state(ref: str, new: Definition, state: str, facts: Mapping[str, Any], what: str) -> None:
+    """A case mapped into ``state`` must hold the facts an event into that state requires (of the events
+    leading there, the one missing fewest), as if it had got there by that event."""
+    into = [e for e in new.events.values() if e.target == state]
+    if not into or state == new.initial_state.id:
+        return
+    missing = min(([f for f in e.requires.facts if facts.get(f) is None] for e in into), key=len)
+    if missing:
+        event = next(e for e in into if [f for f in e.requires.facts if facts.get(f) is None] == missing)
+        labels = ", ".join(f"'{new.facts[f].label}' ({f})" for f in missing)
+        raise Refused(ref, what, [Blocker("fact", f"a case at '{new.states[state].title}' has been through "
+                                                  f"'{event.title}', which needs {labels}; record "
+                                                  f"{'it' if len(missing) == 1 else 'them'} first "
+                                                  f"('cspr case fact {ref} NAME=VALUE'), or map to an earlier state")])
 
 
 def redact(book: Casebook, ref: str, reason: str, on: dt.date | None = None) -> int:
@@ -215,21 +279,58 @@ def redact(book: Casebook, ref: str, reason: str, on: dt.date | None = None) -> 
     return count
 
 
-def rebuild(book: Casebook, progress: Any = None) -> int:
-    """Rebuild the projections from the event history, every case replayed; return the number of cases."""
+@dataclass
+class Rebuilt:
+    """What ``cspr rebuild`` did: how many cases it replayed, and those whose history no longer replays
+    (their listing rows are left as they were, and the command fails)."""
+
+    cases: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def rebuild(book: Casebook, progress: Any = None) -> Rebuilt:
+    """Rebuild the projections from the event history, every case replayed.
+
+    A case that does not replay is reported and keeps the listing rows it had; the others are rebuilt."""
     with book.store.write(exclusive=True):
         return reproject(book, progress)
 
 
-def reproject(book: Casebook, progress: Any = None) -> int:
-    """Inside a write: replace every case's projection with one replayed from its history."""
+def reproject(book: Casebook, progress: Any = None) -> Rebuilt:
+    """Inside a write: replace every case's projection with one replayed from its history (a case that
+    does not replay keeps the rows it had)."""
+    from cspr.engine.errors import CsprError
+
+    result = Rebuilt()
+    kept = _stored_by_case(book)
     book.store.clear_projections()
     refs = book.store.case_refs()
-    batch = []
+    batch: list[Any] = []
     for ref in (progress or (lambda items: items))(refs):
-        batch.append(projection(book.load(ref)))
+        try:
+            batch.append(projection(book.load(ref)))
+        except CsprError as exc:
+            result.failed.append((ref, str(exc)))
+            if ref in kept:
+                batch.append(kept[ref])
         if len(batch) >= 500:
             book.store.put_projections(batch)
             batch = []
     book.store.put_projections(batch)
-    return len(refs)
+    result.cases = len(refs)
+    return result
+
+
+def _stored_by_case(book: Casebook) -> dict[str, Any]:
+    """The stored projection of every case, as (case row, deadline rows, action rows)."""
+    case_rows, deadline_rows, action_rows = book.store.stored_projections()
+    out: dict[str, Any] = {row["ref"]: (row, [], []) for row in case_rows}
+    for index, rows in ((1, deadline_rows), (2, action_rows)):
+        for row in rows:
+            if row["ref"] in out:
+                out[row["ref"]][index].append(row)
+    return out

@@ -74,8 +74,11 @@ class Scenario:
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
+        from cspr.engine.definition.yamlsafe import MAX_BYTES
+        from cspr.engine.files import read_bounded
+
         path = Path(path)
-        parsed, problems = parse_yaml(path.read_bytes(), str(path))
+        parsed, problems = parse_yaml(read_bounded(path, MAX_BYTES, "a scenario"), str(path))
         if problems:
             raise ScenarioError(str(problems[0]))
         data = parsed.data

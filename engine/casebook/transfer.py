@@ -39,5 +39,5 @@ def copy_database(source: Store, target: Store, progress: Progress = _no_progres
             for batch in source.entry_batches():
                 target.import_history([], batch)
                 entries += len(batch)
-            cases = reproject(Casebook(target, actor="db copy"), progress)
+            cases = reproject(Casebook(target, actor="db copy"), progress).cases
     return {"processes": len(processes), "entries": entries, "cases": cases}

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from cspr.engine.errors import InputError
+from cspr.engine.text import text_problem
 
 from .model import Definition, Fact
 
 _TRUE = {"true", "yes", "y"}
 _FALSE = {"false", "no", "n"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 4000
 
 
@@ -47,8 +47,9 @@ def parse_date(text: str, what: str = "date") -> dt.date:
 
 def _text(fact: Fact, value: str) -> str:
     limit = fact.max_length or MAX_TEXT
-    if _CONTROL.search(value):
-        raise InputError(f"fact {fact.id!r}: text may not contain control characters")
+    problem = text_problem(value)
+    if problem:
+        raise InputError(f"fact {fact.id!r}: the text {problem}")
     if len(value) > limit:
         raise InputError(f"fact {fact.id!r}: text is {len(value)} characters; at most {limit} are allowed")
     return value

@@ -10,7 +10,6 @@ to cross-check). A document that passes all three becomes a
 from __future__ import annotations
 
 import os
-from pathlib import Path as FsPath
 
 from cspr.engine.errors import DefinitionError, Problem
 
@@ -37,23 +36,16 @@ def check_text(text: str | bytes, file: str) -> tuple[Definition | None, list[Pr
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a definition file, refusing what cannot be one with a clear Problem."""
+    """Read a definition file, refusing what cannot be one with a clear Problem (a folder, a device or pipe,
+    a file over the size limit: refused before anything is read)."""
+    from cspr.engine.files import FileProblem, read_bounded
+
     name = str(path)
-    fs = FsPath(path)
     try:
-        if fs.is_dir():
-            raise DefinitionError(name, [Problem(name, 1, 1, "", "is a folder, not a definition file", "yaml")])
-        size = fs.stat().st_size
-        if size > MAX_BYTES:
-            message = f"the file is {size:,} bytes; a process definition may be at most {MAX_BYTES:,}"
-            raise DefinitionError(name, [Problem(name, 1, 1, "", message, "yaml")])
-        return fs.read_bytes()
-    except FileNotFoundError:
-        raise DefinitionError(name, [Problem(name, 1, 1, "", "no such file; check the path", "yaml")]) from None
-    except PermissionError:
-        raise DefinitionError(name, [Problem(name, 1, 1, "", "cannot read the file: permission denied", "yaml")]) from None
-    except OSError as exc:
-        raise DefinitionError(name, [Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror}", "yaml")]) from None
+        return read_bounded(path, MAX_BYTES, "a process definition")
+    except FileProblem as exc:
+        message = str(exc).removeprefix(name).lstrip(": ")
+        raise DefinitionError(name, [Problem(name, 1, 1, "", message, "yaml")]) from None
 
 
 def check_file(path: str | os.PathLike[str]) -> tuple[Definition | None, list[Problem]]:

@@ -25,7 +25,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from cspr.engine.errors import CalendarError
+from cspr.engine.errors import CalendarError, CsprError
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2200
@@ -68,6 +68,36 @@ def _package_stamp() -> str:
     return hashlib.sha256(f"{folder}|{'|'.join(parts)}".encode()).hexdigest()[:16]
 
 
+def _cache_digest(country: str, subdivision: str | None, stamp: str, dates: list[str]) -> str:
+    text = json.dumps([country, subdivision, list(CACHED_YEARS), stamp, dates], separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cache_path(country: str, subdivision: str | None, stamp: str) -> Path:
+    first, last = CACHED_YEARS
+    return _cache_dir() / f"holidays-{country}-{subdivision or 'all'}-{first}-{last}-{stamp}.json"
+
+
+def _read_cache(path: Path, country: str, subdivision: str | None, stamp: str) -> frozenset[dt.date] | None:
+    """The cached holidays if the file is ours and intact: owned by this user, writable by nobody else,
+    for this region and this holidays package, and its dates match the digest stored with them."""
+    from cspr.engine.files import read_bounded
+
+    try:
+        info = path.lstat()
+        if not path.is_file() or path.is_symlink() or info.st_mode & 0o022 or info.st_uid != os.getuid():
+            return None
+        data = json.loads(read_bounded(path, 1_000_000, "a holiday cache"))
+        dates = data["dates"]
+        if (data["country"], data["subdivision"]) != (country, subdivision) or not isinstance(dates, list):
+            return None
+        if data["sha256"] != _cache_digest(country, subdivision, stamp, dates):
+            return None  # edited or damaged: computed again below, and the file rewritten
+        return frozenset(dt.date.fromisoformat(d) for d in dates)
+    except (OSError, ValueError, KeyError, TypeError, CsprError):
+        return None
+
+
 @cache
 def _cached(country: str, subdivision: str | None) -> frozenset[dt.date]:
     """The region's holidays for CACHED_YEARS, from a cache file kept beside the user's other caches.
@@ -75,24 +105,75 @@ def _cached(country: str, subdivision: str | None) -> frozenset[dt.date]:
     Computing eighty years of holidays takes a quarter of a second; reading them
     back takes a millisecond, so every command after the first starts fast. The
     file's name changes when the holidays package does, so an update (a new
-    one-off bank holiday) is picked up at once.
+    one-off bank holiday) is picked up at once. The file carries a digest of its
+    dates; one that was edited (or is not the user's own) is ignored and
+    written again, and ``cspr audit verify`` compares it with the package
+    (:func:`cache_problems`).
     """
-    first, last = CACHED_YEARS
-    path = _cache_dir() / f"holidays-{country}-{subdivision or 'all'}-{first}-{last}-{_package_stamp()}.json"
-    try:
-        return frozenset(dt.date.fromisoformat(d) for d in json.loads(path.read_text())["dates"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    dates = _compute(country, subdivision, first, last)
+    stamp = _package_stamp()
+    path = _cache_path(country, subdivision, stamp)
+    found = _read_cache(path, country, subdivision, stamp)
+    if found is not None:
+        return found
+    dates = _compute(country, subdivision, *CACHED_YEARS)
+    _write_cache(path, country, subdivision, stamp, dates)
+    return dates
+
+
+def _write_cache(path: Path, country: str, subdivision: str | None, stamp: str, dates: frozenset[dt.date]) -> None:
+    listed = sorted(d.isoformat() for d in dates)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"country": country, "subdivision": subdivision,
-                                         "dates": sorted(d.isoformat() for d in dates)}))
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"country": country, "subdivision": subdivision, "dates": listed,
+                       "sha256": _cache_digest(country, subdivision, stamp, listed)}, handle)
         os.replace(temporary, path)
     except OSError:
         pass  # no writable cache: compute next time too
-    return dates
+
+
+_CHECKED: set[tuple[str, int, int, int]] = set()
+
+
+def cache_problems() -> list[str]:
+    """Every cached holiday file of the installed holidays package that no longer says what the package says
+    (each is rewritten from the package); empty when all agree."""
+    stamp = _package_stamp()
+    problems = []
+    for path in sorted(_cache_dir().glob(f"holidays-*-{CACHED_YEARS[0]}-{CACHED_YEARS[1]}-{stamp}.json")):
+        from cspr.engine.files import read_bounded
+
+        try:
+            data = json.loads(read_bounded(path, 1_000_000, "a holiday cache"))
+            country, subdivision = str(data["country"]), data["subdivision"]
+        except (OSError, ValueError, KeyError, TypeError, CsprError):
+            problems.append(f"the holiday cache {path} cannot be read; it was removed")
+            path.unlink(missing_ok=True)
+            continue
+        if path != _cache_path(country, subdivision, stamp):
+            problems.append(f"the holiday cache {path} names another region; it was removed")
+            path.unlink(missing_ok=True)
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        seen = (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
+        if seen in _CHECKED:
+            continue  # compared with the package already, and unchanged since
+        true = _compute(country, subdivision, *CACHED_YEARS)
+        if _read_cache(path, country, subdivision, stamp) == true:
+            _CHECKED.add(seen)
+        else:
+            problems.append(f"the holiday cache {path} differs from the holidays package (edited?); it was "
+                            "written again from the package")
+            _write_cache(path, country, subdivision, stamp, true)
+    if problems:
+        _cached.cache_clear()
+        _holiday_dates.cache_clear()
+    return problems
 
 
 @cache

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
 PRODID = "-//cspr//case review deadlines//EN"
 
 
+# RFC 5545 3.3.11: TEXT holds no control character but tab; a line break is written "\n".
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    """A TEXT value: backslash, semicolon and comma escaped; CR, LF, CRLF (and the other line breaks) as
+    "\\n", so no value can end its line and start a property of its own; other control characters dropped."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    text = re.sub("\r\n|[\r\n\x85\u2028\u2029]", "\\\\n", text)
+    return _CONTROL.sub("", text)
 
 
 def _fold(line: str) -> list[str]:

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cspr.engine.files import FileProblem, create_private, resolved
+
 from .interface import StoreError, utc_now
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .sql import Duplicate, SqlStore
@@ -48,6 +50,8 @@ def _explain(path: Path, exc: sqlite3.Error) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"{path} is busy (another command is writing); nothing was changed, try again")
     if "unable to open" in text:
+        if path.exists() and not os.access(path, os.R_OK):
+            return StoreError(f"{path} cannot be read (permission denied); check the file's permissions")
         if path.exists() and not os.access(path.parent, os.W_OK):
             return StoreError(f"{path} is in a read-only folder or disk; nothing was changed (cspr needs to write "
                               "its journal beside the database: copy it somewhere writable)")
@@ -69,14 +73,16 @@ class SqliteStore(SqlStore):
         if not self.path.exists():
             if not create:
                 raise StoreError(f"no database at {self.path}; open a case first ('cspr case open') or give --db / CSPR_DB")
-            if not self.path.parent.exists():
-                raise StoreError(f"the folder {self.path.parent} does not exist; create it or choose another --db")
+            target = resolved(self.path)  # through a symbolic link: its target, created owner-only too
+            if not target.parent.exists():
+                raise StoreError(f"the folder {target.parent} does not exist; create it or choose another --db")
             try:
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise StoreError(f"cannot create {self.path}: {exc.strerror}") from None
+                create_private(target)
+            except FileProblem as exc:
+                raise StoreError(str(exc)) from None
+        elif not os.access(self.path, os.R_OK):
+            raise StoreError(f"{self.path} cannot be read (permission denied); check the file's permissions "
+                             "(cspr needs to read and write it)")
         elif create and self.path.is_file() and self.path.stat().st_size == 0:
             os.chmod(self.path, 0o600)  # an empty file becomes a new database: owner-only, as if created here
         try:
@@ -95,8 +101,10 @@ class SqliteStore(SqlStore):
         conn = self.conn
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if app_id not in (0, APPLICATION_ID) or (tables and "_migrations" not in tables):
-            raise StoreError(f"{self.path} is an SQLite database, but not a cspr one; check --db")
+        if app_id != APPLICATION_ID and (app_id != 0 or tables):
+            # Ours carry our application id from their first migration; any other file is left untouched.
+            raise StoreError(f"{self.path} is an SQLite database, but not a cspr one (its application id is "
+                             f"{app_id:#x}, not cspr's {APPLICATION_ID:#x}); nothing was changed, check --db")
         if not tables and not self._create:
             raise StoreError(f"{self.path} is empty, not a cspr database yet; open a case first ('cspr case open') or check --db")
         version = 0
