@@ -65,11 +65,12 @@ def test_pan_lancashire_models_the_statutory_timescales():
 # --- the schema ----------------------------------------------------------------------------
 
 
-def test_schema_is_valid_draft_2020_12_with_a_versioned_id():
-    document = schema()
+@pytest.mark.parametrize("language", [1, 2])
+def test_schema_is_valid_draft_2020_12_with_a_versioned_id(language):
+    document = schema(language)
     Draft202012Validator.check_schema(document)
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert "/v1/" in document["$id"]
+    assert f"/v{language}/" in document["$id"]
 
 
 def _walk_schema(node: Any, path: str = "#"):
@@ -82,8 +83,9 @@ def _walk_schema(node: Any, path: str = "#"):
             yield from _walk_schema(value, f"{path}/{i}")
 
 
-def test_every_schema_property_has_a_description_and_objects_are_closed():
-    for path, node in _walk_schema(schema()):
+@pytest.mark.parametrize("language", [1, 2])
+def test_every_schema_property_has_a_description_and_objects_are_closed(language):
+    for path, node in _walk_schema(schema(language)):
         if "/if" in path:
             continue  # conditions, not documentation
         for name, prop in node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else []:
@@ -112,19 +114,31 @@ SCHEMA_TO_MODEL = {
     "#/$defs/action_rule": model.ActionRule,
     "#/properties/opening": model.Opening,
     "#/properties/reference": model.ReferenceFormat,
+    # language 2
+    "#/$defs/party": model.PartySpec,
+    "#/$defs/task": model.TaskKind,
+    "#/$defs/derivation": model.Derivation,
+    "#/$defs/conditional_signoff": model.ConditionalSignoff,
+    "#/$defs/extension": model.ExtensionRule,
+    "#/$defs/pause": model.Pause,
 }
+LANGUAGE_2_ONLY = {pointer for pointer in SCHEMA_TO_MODEL if pointer.rsplit("/", 1)[-1] in
+                   ("party", "task", "derivation", "conditional_signoff", "extension", "pause")}
 
 
-def _resolve(pointer: str) -> dict[str, Any]:
-    node: Any = schema()
+def _resolve(pointer: str, language: int = 2) -> dict[str, Any]:
+    node: Any = schema(language)
     for part in pointer.lstrip("#/").split("/") if pointer != "#" else []:
         node = node[part]
     return node
 
 
 def test_schema_keys_and_loader_keys_cannot_drift():
+    """The newest schema's keys are the model's; every language-1 key is still a key of language 2."""
     for pointer, cls in SCHEMA_TO_MODEL.items():
         assert set(_resolve(pointer)["properties"]) == set(cls.KEYS), pointer
+        if pointer not in LANGUAGE_2_ONLY:
+            assert set(_resolve(pointer, 1)["properties"]) <= set(cls.KEYS), pointer
     assert set(_resolve("#/$defs/rule")["properties"]) == set(model.RULE_KEYS)
     citation_object = _resolve("#/$defs/citation")["anyOf"][1]
     assert set(citation_object["properties"]) == set(model.Citation.KEYS)
@@ -132,6 +146,10 @@ def test_schema_keys_and_loader_keys_cannot_drift():
     assert set(closure["properties"]) == set(model.Closure.KEYS)
     holidays = _resolve("#/$defs/calendar")["properties"]["holidays"]
     assert set(holidays["properties"]) == set(model.CalendarSpec.HOLIDAY_KEYS)
+    date_ref = _resolve("#/$defs/date_ref")["anyOf"][1]
+    assert set(date_ref["properties"]) == set(model.DateRef.KEYS)
+    off_route = _resolve("#/$defs/event")["properties"]["off_route"]
+    assert set(off_route["properties"]) == set(model.OffRoute.KEYS)
 
 
 def test_every_key_written_reaches_the_model():
@@ -214,6 +232,59 @@ BROKEN = {
     "citation_with_unknown_key.yaml": [(33, "criteria.agreed.cite.page", "unknown key 'page' (allowed here: note, section, source, verified)")],
     "binary.yaml": [(1, "", "binary file")],
     "not_utf8.yaml": [(4, "", "not UTF-8")],
+    # found in the trial of language 2 (issue 10, item 10)
+    "tab_indent.yaml": [(6, "", "tab character at 6:1; YAML indents with spaces")],
+    "warn_longer_than_period.yaml": [
+        (48, "deadlines.finish_in_time.warn", "the warning period is longer than the deadline's own period"),
+        (56, "deadlines.finish_in_a_month.warn", "the warning period is longer than the deadline's own period"),
+    ],
+    "schema_error_does_not_hide_the_others.yaml": [
+        (41, "events.finish.when", "unknown key 'when' (allowed here: by, cite, description, from, requires, title, to)"),
+        (45, "events.abandon.to", "unknown state 'don'; did you mean 'done'?"),
+        (51, "deadlines.finish_in_time.owner", "unknown role 'clark'; did you mean 'clerk'?"),
+    ],
+    "language_2_key_in_language_1.yaml": [
+        (26, "states.open", "is not final but no event leaves it"),
+        (30, "states.done", "cannot be reached"),
+        (37, "events.finish.from", "unknown state 'any'; 'from: any' is part of language 2: write 'language_version: 2'"),
+        (48, "deadlines.finish_in_time.extension", "'extension' is part of language 2: write 'language_version: 2'"),
+    ],
+    # language 2: one fixture per group of additions, every problem at its line
+    "v2_parties_and_tasks.yaml": [
+        (10, "opening.option", "'--on' is already an option of 'cspr case open'"),
+        (24, "parties.council.default", "'South Council' is not one of the organisations listed for 'council'"),
+        (26, "parties.counsel", "unknown role 'counsel'; did you mean 'council'?"),
+        (30, "tasks.report.party", "list 'clerk' under 'parties'"),
+        (33, "tasks.report.warn", "the warning period is longer than the task's own period"),
+        (45, "criteria.agreed.rule.all[0].equals", "'West Council' is not one of the organisations listed for 'council'"),
+        (46, "criteria.agreed.rule.all[1].party", "unknown party 'clerk'"),
+        (47, "criteria.agreed.rule.all[2].tasks", "unknown kind of task 'memo'"),
+        (69, "events.finish.requires.signoff[0].role", "unknown role 'judge'"),
+    ],
+    "v2_rules_and_facts.yaml": [
+        (32, "facts.age.type", "a derived fact is a whole number of years: write 'type: integer'"),
+        (35, "facts.age.derive", "'age' is derived, so it cannot be asked for when a case is opened"),
+        (35, "facts.age.derive.from.fact", "'answer' is enum, not a date"),
+        (35, "facts.age.derive.to.event", "unknown event 'finsh'; did you mean 'finish'?"),
+        (42, "criteria.agreed.rule.all[0].at_least", "'at_least' compares numbers; 'answer' is enum"),
+        (43, "criteria.agreed.rule.all[1].between", "the first number (5) is larger than the second (1)"),
+        (44, "criteria.agreed.rule.all[2].before", "'before' compares dates; 'count' is integer"),
+        (45, "criteria.agreed.rule.all[3].after.fact", "'count' is integer, not a date"),
+        (46, "criteria.agreed.rule.all[4].on_or_before", "'2024-02-30' is not a real date"),
+        (47, "criteria.agreed.rule.all[5].event", "unknown event 'finsh'"),
+        (53, "consistency.in_order.rule.after.event", "unknown event 'strat'"),
+        (74, "events.finish.requires.facts[0]", "'age' is derived from dates, not recorded"),
+    ],
+    "v2_events_and_deadlines.yaml": [
+        (30, "states.any", "'any' is the word for every state in an event's 'from'; choose another id"),
+        (42, "events.noted.off_route.from[0]", "the event cannot be recorded at 'done' (it is possible from: open)"),
+        (64, "deadlines.finish_in_time.after.earliest[1].event", "unknown event 'nothed'; did you mean 'noted'?"),
+        (66, "deadlines.finish_in_time.roll", "a working-day deadline always falls on a working day"),
+        (67, "deadlines.finish_in_time.extension.agreed_by", "unknown role 'judge'"),
+        (69, "deadlines.finish_in_time.pauses[0].resumed_by", "a pause must end with a different event"),
+        (75, "deadlines.before_each.before.occurrence", "cannot repeat with each occurrence"),
+        (78, "deadlines.before_each.pauses", "only a deadline counted after a date can be paused"),
+    ],
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Citation, Deadline, Definition, Event
+from .model import Anchor, Citation, DateRef, Deadline, Definition, Event, Fact, Period
 from .rules import describe as rule_words
 
 
@@ -39,13 +39,61 @@ def role_names(definition: Definition, roles: tuple[str, ...]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def deadline_words(definition: Definition, deadline: Deadline) -> str:
-    anchor = deadline.anchor
+_OCCURRENCE = {"first": " (its first occurrence)", "latest": "", "each": " (each time it happens)"}
+
+
+def anchor_words(definition: Definition, anchor: Anchor) -> str:
+    """Where a deadline counts from, in the process's words."""
     if anchor.kind == "fact":
-        start = f"'{definition.facts[anchor.ref].label}'"
-    else:
-        start = f"the event '{definition.events[anchor.ref].title}'"
-    return f"{deadline.period.words()} {deadline.direction} {start}"
+        return f"'{definition.facts[anchor.ref].label}'"
+    if anchor.kind == "event":
+        return f"the event '{definition.events[anchor.ref].title}'" + _OCCURRENCE[anchor.occurrence]
+    parts = [anchor_words(definition, part) for part in anchor.parts]
+    return f"the {anchor.kind} of " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def date_ref_words(definition: Definition, ref: DateRef) -> str:
+    if ref.kind == "fact":
+        return f"'{definition.facts[ref.ref].label}'"
+    if ref.kind == "event":
+        return f"the date of the event '{definition.events[ref.ref].title}'"
+    return ref.ref
+
+
+def deadline_words(definition: Definition, deadline: Deadline) -> str:
+    """The due date's rule: the period, the direction and the anchor, with language 2's rolling."""
+    words = f"{deadline.period.words()} {deadline.direction} {anchor_words(definition, deadline.anchor)}"
+    if deadline.roll:
+        words += f", moved to the {deadline.roll.split('_')[0]} working day when it falls on another day"
+    return words
+
+
+def deadline_notes(definition: Definition, deadline: Deadline) -> list[str]:
+    """What else a deadline's rule says: who may extend it, what pauses it, the unit of lateness."""
+    out = []
+    if deadline.extension is not None:
+        out.append(f"may be extended by {role_names(definition, deadline.extension.agreed_by)}; "
+                   "the statutory date stays shown beside the agreed one")
+    for pause in deadline.pauses:
+        out.append(f"paused from '{definition.events[pause.paused_by].title}' until "
+                   f"'{definition.events[pause.resumed_by].title}'")
+    if deadline.late_in != "working_days":
+        out.append(f"lateness counted in {deadline.late_in.replace('_', ' ')}")
+    return out
+
+
+def period_words(period: Period) -> str:
+    return period.words()
+
+
+def fact_kind_words(definition: Definition, fact: Fact) -> str:
+    kind = fact.type if fact.type != "list" else f"list of {fact.items}"
+    if fact.derive is not None:
+        d = fact.derive
+        unit = d.unit.replace("_", " ")
+        kind += (f", derived: whole {unit} from {date_ref_words(definition, d.start)} "
+                 f"to {date_ref_words(definition, d.end)}")
+    return kind
 
 
 def requirement_words(definition: Definition, event: Event) -> list[str]:
@@ -57,7 +105,16 @@ def requirement_words(definition: Definition, event: Event) -> list[str]:
         out.append("criteria met: " + ", ".join(f"'{definition.criteria[c].title}'" for c in req.criteria))
     if req.signoff:
         out.append("signed off by " + role_names(definition, req.signoff))
+    for conditional in req.signoff_when:
+        out.append(f"signed off by {role_names(definition, (conditional.role,))} when "
+                   f"{rule_words(definition, conditional.when)}")
     return out
+
+
+def event_words(definition: Definition, event: Event) -> str:
+    """An event's id, title and where it leads (or that the case stays where it is)."""
+    where = f"to {event.target}" if event.target else "the case stays where it is"
+    return f"{event.id}: {event.title} ({where})"
 
 
 def process_lines(definition: Definition) -> list[str]:
@@ -80,15 +137,19 @@ def process_lines(definition: Definition) -> list[str]:
             marks = " [start]" if state.initial else (" [end]" if state.final else "")
             lines.append(f"   {state.id}: {state.title}{marks}")
             for event in d.events_from(state.id):
-                lines.append(f"     -> {event.id}: {event.title} (to {event.target})")
-                lines.append(f"        by {role_names(d, event.by)}")
-                for words in requirement_words(d, event):
-                    lines.append(f"        needs {words}")
-                lines.append(f"        source: {cite_words(d, event.cite)}")
+                if event.from_any:
+                    continue  # listed once, below
+                lines += _event_lines(d, event, state.id)
+    anywhere = [e for e in d.events.values() if e.from_any]
+    if anywhere:
+        lines += ["", "Steps possible in every state that is not final"]
+        for event in anywhere:
+            lines += _event_lines(d, event, None)
 
     lines += ["", "Deadlines", "---------"]
     for x in d.deadlines.values():
         lines.append(f"{x.title}: {deadline_words(d, x)}")
+        lines += [f"   {note}" for note in deadline_notes(d, x)]
         met = ", ".join(f"'{d.events[e].title}'" for e in x.met_by)
         lines.append(f"   owner: {role_names(d, x.owner)}; met by {met}")
         if x.warn:
@@ -105,6 +166,24 @@ def process_lines(definition: Definition) -> list[str]:
             lines.append(f"{d.stages[rule.stage].title}: each action agreed by {role_names(d, rule.agreed_by)}")
             lines.append(f"   source: {cite_words(d, rule.cite)}")
 
+    if d.tasks:
+        lines += ["", "Tasks (one per party, in parallel)", "----------------------------------"]
+        for t in d.tasks.values():
+            due = f"due {t.period.words()} after {anchor_words(d, t.anchor)}" if t.period and t.anchor else \
+                "due on the date given when it is added"
+            lines.append(f"{t.id}: {t.title}, one for each {d.roles[t.party].name}; {due}")
+            lines.append(f"   source: {cite_words(d, t.cite)}")
+
+    if d.parties:
+        lines += ["", "Parties (who fills a role, case by case)", "----------------------------------------"]
+        for party in d.parties.values():
+            named = ", ".join(party.organisations) if party.organisations else "any organisation, by name"
+            marks = [w for w, on in (("named when the case is opened", party.required),
+                                     ("several per case", party.multiple)) if on]
+            if party.default:
+                marks.append(f"default {party.default}")
+            lines.append(f"{party.role}: {d.roles[party.role].name}: {named}" + (f" ({'; '.join(marks)})" if marks else ""))
+
     lines += ["", "Criteria", "--------"]
     for c in d.criteria.values():
         lines.append(f"{c.id}: {c.title}")
@@ -112,10 +191,16 @@ def process_lines(definition: Definition) -> list[str]:
         lines.append(f"   rule: {rule_words(d, c.rule)}")
         lines.append(f"   source: {cite_words(d, c.cite)}")
 
+    if d.consistency:
+        lines += ["", "Consistency rules (a step that breaks one is refused)", "-----------------------------------------------------"]
+        for c in d.consistency.values():
+            lines.append(f"{c.id}: {c.title}")
+            lines.append(f"   rule: {rule_words(d, c.rule)}")
+            lines.append(f"   source: {cite_words(d, c.cite)}")
+
     lines += ["", "Facts", "-----"]
     for f in d.facts.values():
-        kind = f.type if f.type != "list" else f"list of {f.items}"
-        lines.append(f"{f.id} ({kind}): {f.label}")
+        lines.append(f"{f.id} ({fact_kind_words(d, f)}): {f.label}")
         for value, meaning in f.values:
             lines.append(f"   {value}: {meaning}")
 
@@ -130,6 +215,17 @@ def process_lines(definition: Definition) -> list[str]:
             lines.append(f"   {s.url}")
         if s.note:
             lines.append(f"   note: {s.note}")
+    return lines
+
+
+def _event_lines(d: Definition, event: Event, state: str | None) -> list[str]:
+    lines = [f"     -> {event_words(d, event)}", f"        by {role_names(d, event.by)}"]
+    for words in requirement_words(d, event):
+        lines.append(f"        needs {words}")
+    if event.off_route is not None and (state is None or state in event.off_route.states):
+        where = "" if state is not None else " at " + ", ".join(event.off_route.states)
+        lines.append(f"        flagged{where}: {event.off_route.words}")
+    lines.append(f"        source: {cite_words(d, event.cite)}")
     return lines
 
 

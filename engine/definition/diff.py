@@ -22,21 +22,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .builder import rule_from
-from .describe import cite_words, deadline_words
+from .describe import anchor_words, cite_words, deadline_words
+from .builder import anchor_from, date_ref, rule_from
 from .model import All, Any_, Citation, Definition
+from .rules import date_ref_words
 from .rules import describe as rule_words
 from .workdays import PeriodUnit
 
-SECTIONS = ("sources", "roles", "facts", "criteria", "stages", "states", "events", "deadlines", "actions")
+SECTIONS = ("sources", "roles", "parties", "facts", "criteria", "consistency", "stages", "states", "events",
+            "deadlines", "tasks", "actions")
 HEADINGS = {
     "process": "Process", "calendar": "Calendar", "sources": "Sources", "roles": "Roles", "facts": "Facts",
     "criteria": "Criteria", "stages": "Stages", "states": "States", "events": "Events (transitions)",
-    "deadlines": "Deadlines", "actions": "Agreed actions",
+    "deadlines": "Deadlines", "actions": "Agreed actions", "parties": "Parties (organisations per case)",
+    "tasks": "Tasks", "consistency": "Consistency rules",
 }
 _NOUN = {
     "sources": "Source", "roles": "Role", "facts": "Fact", "criteria": "Criterion", "stages": "Stage",
     "states": "State", "events": "Event", "deadlines": "Deadline", "actions": "Actions of stage",
+    "parties": "Party", "tasks": "Task", "consistency": "Consistency rule",
 }
 _TITLE_KEY = {"sources": "title", "roles": "name", "facts": "label"}
 
@@ -94,6 +98,8 @@ class _Differ:
     # -- names in words, from whichever side knows the id -----------------------------
 
     def _name(self, section: str, ident: str) -> str:
+        if section in ("parties", "actions"):
+            return self._name("roles" if section == "parties" else "stages", ident)
         for d in (self.new, self.old):
             table = getattr(d, section)
             if ident in table:
@@ -124,12 +130,19 @@ class _Differ:
             "edition": "Edition", "effective_from": "In effect from", "supersedes": "Supersedes",
             "description": "Description", "reference": "Case reference format", "opening": "Opening",
         }
+        option = lambda o: f"--{o['option']}" if o and o.get("option") else "--on only"  # noqa: E731
+        if (self.a.get("opening") or {}).get("option") != (self.b.get("opening") or {}).get("option"):
+            self.add("process", None, "changed", "opening.option", self.a["opening"].get("option"),
+                     self.b["opening"].get("option"),
+                     f"The opening date may also be given as: {option(self.a['opening'])} → {option(self.b['opening'])}")
         for key, label in labels.items():
             before, after = self.a.get(key), self.b.get(key)
             if before == after:
                 continue
             if key == "opening":
-                text = f"A case opens with {self._fact_list(self.old, before or {})} → {self._fact_list(self.new, after or {})}"
+                if {k: v for k, v in (before or {}).items() if k != "option"} == {k: v for k, v in (after or {}).items() if k != "option"}:
+                    continue  # only the option's name changed: said above
+                text = f"A case opens with {self._fact_list(self.old, before)} → {self._fact_list(self.new, after)}"
             elif key == "reference":
                 text = f"{label}: {_show(before and before['example'])} ({_show(before and before['pattern'])}) → " \
                        f"{_show(after and after['example'])} ({_show(after and after['pattern'])})"
@@ -144,9 +157,7 @@ class _Differ:
     def calendar(self) -> None:
         before, after = self.a.get("calendar", {}), self.b.get("calendar", {})
         if before.get("holidays") != after.get("holidays"):
-            def region(h: dict[str, str]) -> str:
-                return "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)
-
+            region = lambda h: "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)  # noqa: E731
             self.add("calendar", None, "changed", "holidays", before.get("holidays"), after.get("holidays"),
                      f"Holiday region: {region(before.get('holidays', {}))} → {region(after.get('holidays', {}))}")
         old_days = {c["date"]: c["reason"] for c in before.get("closures", [])}
@@ -168,7 +179,7 @@ class _Differ:
         for event_id, event in canonical["events"].items():
             if role in event.get("by", []):
                 uses.add(("events", event_id, "by"))
-            if role in event.get("requires", {}).get("signoff", []):
+            if role in [s if isinstance(s, str) else s.get("role") for s in event.get("requires", {}).get("signoff", [])]:
                 uses.add(("events", event_id, "signoff"))
         for deadline_id, deadline in canonical["deadlines"].items():
             if role in deadline.get("owner", []):
@@ -196,12 +207,12 @@ class _Differ:
             for old_role, new_role in self.role_map.items()
         }
         # Compare everything else as if the old role had been called by its successor's id.
-        def swap(ids: list[str]) -> list[str]:
-            return sorted(self.role_map.get(i, i) for i in ids)
-
+        swap = lambda ids: sorted(self.role_map.get(i, i) for i in ids)  # noqa: E731
         for event in self.a["events"].values():
             event["by"] = swap(event.get("by", []))
-            event["requires"]["signoff"] = swap(event["requires"].get("signoff", []))
+            signoff = event["requires"].get("signoff", [])
+            event["requires"]["signoff"] = swap([x for x in signoff if isinstance(x, str)]) + [
+                {**x, "role": self.role_map.get(x["role"], x["role"])} for x in signoff if isinstance(x, dict)]
         for deadline in self.a["deadlines"].values():
             deadline["owner"] = swap(deadline.get("owner", []))
         for old_role, new_role in self.role_map.items():
@@ -232,25 +243,36 @@ class _Differ:
         return f"{_NOUN[section]} {self._name(section, ident)}"
 
     def _label(self, section: str, item: dict[str, Any], ident: str) -> str:
-        if section == "actions":
-            return f"{self._name('stages', ident)} ({ident})"
+        if section in ("actions", "parties"):
+            return f"{self._name(section, ident)} ({ident})"
         return f"'{item.get(_TITLE_KEY.get(section, 'title'), ident)}' ({ident})"
 
     def item(self, section: str, ident: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         name = self._item_name(section, ident)
         keys = list(dict.fromkeys([*before, *after]))
-        if section == "deadlines" and any(before.get(k) != after.get(k) for k in ("period", "after", "before")):
-            self.add(section, ident, "changed", "due", {k: before.get(k) for k in ("period", "after", "before")},
-                     {k: after.get(k) for k in ("period", "after", "before")},
+        due_keys = ("period", "after", "before", "roll")
+        if section == "deadlines" and any(before.get(k) != after.get(k) for k in due_keys):
+            self.add(section, ident, "changed", "due", {k: before.get(k) for k in due_keys},
+                     {k: after.get(k) for k in due_keys},
                      f"{name}: {deadline_words(self.old, self.old.deadlines[ident])} → "
                      f"{deadline_words(self.new, self.new.deadlines[ident])}")
-            keys = [k for k in keys if k not in ("period", "after", "before")]
+            keys = [k for k in keys if k not in due_keys]
+        if section == "tasks" and any(before.get(k) != after.get(k) for k in ("period", "after")):
+            self.add(section, ident, "changed", "due", {k: before.get(k) for k in ("period", "after")},
+                     {k: after.get(k) for k in ("period", "after")},
+                     f"{name}: due {self._task_due(self.old, before)} → {self._task_due(self.new, after)}")
+            keys = [k for k in keys if k not in ("period", "after")]
         for key in keys:
             old_value, new_value = before.get(key), after.get(key)
             if old_value != new_value:
                 text = self.field_words(section, ident, name, key, old_value, new_value)
                 kind = "renamed" if key == _TITLE_KEY.get(section, "title") else "changed"
                 self.add(section, ident, kind, key, old_value, new_value, text)
+
+    def _task_due(self, d: Definition, task: dict[str, Any]) -> str:
+        if not task.get("period") or not task.get("after"):
+            return "on the date given when it is added"
+        return f"{_period_words(task['period'])} after {anchor_words(d, anchor_from(task['after']))}"
 
     # -- fields in words -----------------------------------------------------------------
 
@@ -275,23 +297,57 @@ class _Differ:
         if key == "applies_when":
             return f"{name}: applies when: {_members(old or [], new or [], lambda c: self._name('criteria', c))}"
         if key == "warn":
-            def words(p: dict[str, int] | None) -> str:
-                return _period_words(p) + " before it is due" if p else "no warning"
-
+            words = lambda p: _period_words(p) + " before it is due" if p else "no warning"  # noqa: E731
             return f"{name}: due soon from {words(old)} → {words(new)}"
         if key == "stage":
             return f"{name}: moved from stage {self._name('stages', old)} to {self._name('stages', new)}"
         if key == "values":
             return self.value_words(name, old or {}, new or {})
+        language_2 = self.language_2_words(section, name, key, old, new)
+        if language_2 is not None:
+            return language_2
         return f"{name}: {key.replace('_', ' ')} {_show(old)} → {_show(new)}"
+
+    def language_2_words(self, section: str, name: str, key: str, old: Any, new: Any) -> str | None:
+        """The fields language 2 added, in words (None: not one of them)."""
+        if key == "extension":
+            who = lambda x: f"may be extended by {', '.join(self.role(r) for r in x['agreed_by'])}" if x else "no extension provided for"  # noqa: E731
+            return f"{name}: {who(old)} → {who(new)}"
+        if key == "pauses":
+            words = lambda ps: "; ".join(f"paused from {self._name('events', p['paused_by'])} until "  # noqa: E731
+                                         f"{self._name('events', p['resumed_by'])}" for p in ps) if ps else "never paused"
+            return f"{name}: {words(old)} → {words(new)}"
+        if key == "late_in":
+            unit = lambda u: (u or "working_days").replace("_", " ")  # noqa: E731
+            return f"{name}: lateness counted in {unit(old)} → {unit(new)}"
+        if key == "off_route":
+            words = lambda o: f"flagged '{o['words']}' at " + ", ".join(self._name("states", s) for s in o["from"]) if o else "never flagged"  # noqa: E731
+            return f"{name}: {words(old)} → {words(new)}"
+        if key == "to" and (old is None or new is None):
+            where = lambda s: self._name("states", s) if s else "stays where it is"  # noqa: E731
+            return f"{name}: leads to {where(old)} → {where(new)}"
+        if key == "derive":
+            words = lambda x: (f"whole {x['in'].replace('_', ' ')} from {date_ref_words(self.new, date_ref(x['from']))} "  # noqa: E731
+                               f"to {date_ref_words(self.new, date_ref(x['to']))}") if x else "recorded, not derived"
+            return f"{name}: {words(old)} → {words(new)}"
+        if section == "parties" and key in ("organisations", "required", "multiple", "default"):
+            if key == "organisations":
+                return f"{name}: organisations: {_members(old or [], new or [], lambda o: repr(o))}"
+            if key in ("required", "multiple"):
+                words = {"required": "named when a case is opened", "multiple": "several per case"}[key]
+                return f"{name}: {words}: {_show(bool(old))} → {_show(bool(new))}"
+            return f"{name}: default organisation: {_show(old)} → {_show(new)}"
+        if section == "tasks" and key == "party":
+            return f"{name}: one for each {self.role(old)} → one for each {self.role(new)}"
+        return None
 
     def rule_words(self, ident: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         before, after = rule_from(old), rule_from(new)
-        if isinstance(before, (All, Any_)) and isinstance(after, (All, Any_)) and type(before) is type(after):
+        if type(before) is type(after) and isinstance(before, (All, Any_)):
             old_parts = [json.dumps(x, sort_keys=True) for x in old["all" if isinstance(before, All) else "any"]]
             new_parts = [json.dumps(x, sort_keys=True) for x in new["all" if isinstance(after, All) else "any"]]
-            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts, strict=True) if key not in old_parts]
-            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts, strict=True) if key not in new_parts]
+            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts) if key not in old_parts]
+            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts) if key not in new_parts]
             parts = [f"added condition {w}" for w in added] + [f"removed condition {w}" for w in removed]
             if parts:
                 return f"{name}: " + "; ".join(parts)
@@ -299,10 +355,15 @@ class _Differ:
 
     def requirement_words(self, name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         parts = []
+        def signoff_name(item: Any) -> str:
+            if isinstance(item, str):
+                return self.role(item)
+            return f"{self.role(item['role'])} when {rule_words(self.new if item['role'] in self.new.roles else self.old, rule_from(item['when']))}"
+
         for key, label, namer in (
             ("facts", "facts needed", lambda f: self._name("facts", f)),
             ("criteria", "criteria needed", lambda c: self._name("criteria", c)),
-            ("signoff", "sign-off needed from", self.role),
+            ("signoff", "sign-off needed from", signoff_name),
         ):
             if old.get(key, []) != new.get(key, []):
                 parts.append(f"{label}: {_members(old.get(key, []), new.get(key, []), namer)}")
@@ -327,19 +388,17 @@ def diff(old: Definition, new: Definition) -> list[Change]:
     return _Differ(old, new).run()
 
 
-def grouped(changes: list[Change]) -> list[tuple[str, list[Change]]]:
-    """The changes under headings: substance first, by section; changed citations after, in a group of their own."""
-    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
-    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
-    return [(heading, group) for heading, group in groups if group]
-
-
 def text_lines(old: Definition, new: Definition, changes: list[Change], markdown: bool = False) -> list[str]:
     head = f"{old.label} ({old.edition}) → {new.label} ({new.edition})"
     lines = [f"# Changes: {head}" if markdown else f"Comparing {head}"]
     if not changes:
         return lines + ["", "No differences."]
-    for heading, group in grouped(changes):
+    # Substance first, by section; changed citations after, in a group of their own.
+    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
+    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
+    for heading, group in groups:
+        if not group:
+            continue
         lines += ["", f"## {heading}" if markdown else heading]
         if markdown:
             lines.append("")

@@ -5,12 +5,42 @@ the roles who may record it; each deadline is a note attached to the states
 where the event that meets it can be recorded. The start state is rounded,
 end states are drawn double. One state can be highlighted (a case's current
 state, in a case report).
+
+Language 2: a step that changes no state is a dotted loop on the states it
+may be recorded in (or, when it is possible in every open state, a note); an
+off-route step says so on its arrow; a deadline's note says who may extend it
+and what pauses it; each kind of task is a note of its own.
 """
 
 from __future__ import annotations
 
-from .describe import deadline_words, role_names
-from .model import Definition
+from .describe import anchor_words, deadline_notes, deadline_words, role_names
+from .model import Definition, Event
+
+
+def _label(d: Definition, event: Event, source: str, newline: str) -> str:
+    text = f"{event.id}{newline}by {role_names(d, event.by)}"
+    if event.off_route is not None and source in event.off_route.states:
+        text += f"{newline}(off route: {event.off_route.words})"
+    return text
+
+
+def _deadline_text(d: Definition, deadline_id: str, newline: str) -> str:
+    deadline = d.deadlines[deadline_id]
+    return newline.join([f"Deadline: {deadline.title}", deadline_words(d, deadline), *deadline_notes(d, deadline)])
+
+
+def _task_text(d: Definition, task_id: str, newline: str) -> str:
+    task = d.tasks[task_id]
+    due = f"due {task.period.words()} after {anchor_words(d, task.anchor)}" if task.period and task.anchor else \
+        "due on the date given"
+    return newline.join([f"Task: {task.title}", f"one for each {d.roles[task.party].name}, {due}"])
+
+
+def _anywhere_text(d: Definition, newline: str) -> str:
+    events = [e for e in d.events.values() if e.from_any and not e.moves]
+    return newline.join(["Recorded in any open state, the case staying where it is:",
+                         *(f"{e.id} by {role_names(d, e.by)}" for e in events)])
 
 
 def _mermaid_text(text: str) -> str:
@@ -31,16 +61,23 @@ def mermaid(d: Definition, highlight: str | None = None) -> str:
                 lines.append(f'    s_{state.id}["{label}"]')
         lines.append("  end")
     for event in d.events.values():
-        label = _mermaid_text(f"{event.id}<br/>by {role_names(d, event.by)}")
+        if event.from_any and not event.moves:
+            continue
         for source in event.sources:
-            lines.append(f'  s_{source} -->|"{label}"| s_{event.target}')
+            label = _mermaid_text(_label(d, event, source, "<br/>"))
+            arrow = "-->" if event.moves else "-.->"
+            lines.append(f'  s_{source} {arrow}|"{label}"| s_{event.target or source}')
+    if any(e.from_any and not e.moves for e in d.events.values()):
+        lines.append(f'  n_anywhere>"{_mermaid_text(_anywhere_text(d, "<br/>"))}"]')
     for deadline in d.deadlines.values():
-        text = _mermaid_text(f"Deadline: {deadline.title}<br/>{deadline_words(d, deadline)}")
-        lines.append(f'  d_{deadline.id}>"{text}"]')
-        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -.- s_{source}")
+        lines.append(f'  d_{deadline.id}>"{_mermaid_text(_deadline_text(d, deadline.id, "<br/>"))}"]')
+        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -.- s_{state}")
+    for task in d.tasks.values():
+        lines.append(f'  t_{task.id}>"{_mermaid_text(_task_text(d, task.id, "<br/>"))}"]')
     lines.append("  classDef deadline fill:#fff8e1,stroke:#f9a825,color:#5d4037")
-    lines.append("  class " + ",".join(f"d_{x}" for x in d.deadlines) + " deadline" if d.deadlines else "")
+    notes = [f"d_{x}" for x in d.deadlines] + [f"t_{t}" for t in d.tasks]
+    lines.append("  class " + ",".join(notes) + " deadline" if notes else "")
     if highlight and highlight in d.states:
         lines.append("  classDef current fill:#ffd54f,stroke:#d32f2f,stroke-width:3px,color:#000")
         lines.append(f"  class s_{highlight} current")
@@ -68,13 +105,21 @@ def dot(d: Definition, highlight: str | None = None) -> str:
             lines.append(f'    s_{state.id} [label="{_dot_text(state.title)}"{extra}];')
         lines.append("  }")
     for event in d.events.values():
-        label = _dot_text(f"{event.id}\nby {role_names(d, event.by)}")
+        if event.from_any and not event.moves:
+            continue
         for source in event.sources:
-            lines.append(f'  s_{source} -> s_{event.target} [label="{label}"];')
+            label = _dot_text(_label(d, event, source, "\n"))
+            style = "" if event.moves else ", style=dotted"
+            lines.append(f'  s_{source} -> s_{event.target or source} [label="{label}"{style}];')
+    if any(e.from_any and not e.moves for e in d.events.values()):
+        lines.append(f'  n_anywhere [shape=note, label="{_dot_text(_anywhere_text(d, chr(10)))}"];')
     for deadline in d.deadlines.values():
-        text = _dot_text(f"Deadline: {deadline.title}\n{deadline_words(d, deadline)}")
+        text = _dot_text(_deadline_text(d, deadline.id, "\n"))
         lines.append(f'  d_{deadline.id} [shape=note, style=filled, fillcolor="#fff8e1", label="{text}"];')
-        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -> s_{source} [style=dashed, arrowhead=none];")
+        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -> s_{state} [style=dashed, arrowhead=none];")
+    for task in d.tasks.values():
+        text = _dot_text(_task_text(d, task.id, "\n"))
+        lines.append(f'  t_{task.id} [shape=note, style=filled, fillcolor="#fff8e1", label="{text}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -1,9 +1,10 @@
 """Loading a process definition: YAML → schema → checks → immutable model.
 
 The three stages run in a fixed order and each reports every problem it finds
-with file, line and path. A later stage runs only when the earlier ones found
-nothing (a document that does not match the schema has no reliable structure
-to cross-check). A document that passes all three becomes a
+with file, line and path. YAML that cannot be read stops there. A document
+that does not match the schema is still cross-checked, in its well-formed
+parts (an item with a schema error is skipped, not its neighbours), so one
+mistake does not hide the others. A document that passes all three becomes a
 :class:`cspr.engine.definition.model.Definition`.
 """
 
@@ -14,9 +15,9 @@ import os
 from cspr.engine.errors import DefinitionError, Problem
 
 from .builder import build, rule_from  # noqa: F401 - rule_from is part of the loader's interface
-from .checks import check_references
+from .checks import broken_parts, check_references
 from .model import Definition
-from .schema import check_schema
+from .schema import schema_findings
 from .yamlsafe import MAX_BYTES, parse_yaml
 
 
@@ -25,11 +26,10 @@ def check_text(text: str | bytes, file: str) -> tuple[Definition | None, list[Pr
     parsed, problems = parse_yaml(text, file)
     if problems:
         return None, problems
-    problems = check_schema(parsed, file)
+    problems, places = schema_findings(parsed, file)
+    problems = problems + check_references(parsed, file, broken_parts(places, parsed.data))
     if problems:
-        return None, problems
-    problems = check_references(parsed, file)
-    if problems:
+        problems.sort(key=lambda p: (p.line, p.column))
         return None, problems
     source_text = text.decode("utf-8-sig") if isinstance(text, bytes) else text
     return build(parsed.data, file, source_text), []

@@ -3,8 +3,13 @@
 Plain frozen dataclasses with no I/O. :mod:`cspr.engine.definition.loader` builds them from a
 checked YAML document; everything else (the case engine, the diff, the
 diagrams) reads them. ``Definition.canonical()`` is the normal form used for
-the content hash: it does not depend on key order, comments, or whether a
-single item was written as ``x`` or ``[x]``.
+the content hash (:mod:`cspr.engine.definition.normal`): it does not depend on
+key order, comments, or whether a single item was written as ``x`` or ``[x]``.
+
+Language 2 adds parties, tasks, consistency rules, extensions, pauses, cycles,
+comparisons and steps that change no state. Every field it adds has a default
+that means "not used", and the normal form leaves such fields out, so a
+language-1 document keeps the hash it always had.
 
 Each class's ``KEYS`` lists the YAML keys it reads; a test checks they equal
 the JSON Schema's properties so the two cannot drift apart.
@@ -15,15 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, Union
 
 from .workdays import PeriodUnit
 
 FactType = Literal["boolean", "integer", "date", "text", "enum", "list"]
-Scalar = str | int | bool
+Scalar = Union[str, int, bool]
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,10 @@ class Fact:
     maximum: int | None = None
     max_length: int | None = None
     cite: Citation | None = None
+    derive: Derivation | None = None  # language 2: computed from dates, never recorded
 
     KEYS: ClassVar[tuple[str, ...]] = (
-        "type", "label", "description", "values", "items", "minimum", "maximum", "max_length", "cite",
+        "type", "label", "description", "values", "items", "minimum", "maximum", "max_length", "cite", "derive",
     )
 
     @cached_property
@@ -102,6 +108,38 @@ class Fact:
 
     def meaning(self, value: Any) -> str:
         return dict(self.values).get(value, str(value))
+
+
+@dataclass(frozen=True)
+class Period:
+    amount: int
+    unit: PeriodUnit
+
+    KEYS: ClassVar[tuple[str, ...]] = tuple(PeriodUnit)
+
+    def words(self) -> str:
+        return self.unit.amount(self.amount)
+
+
+@dataclass(frozen=True)
+class DateRef:
+    """A date a rule or a derived fact reads: a date fact, the date of an event, or a fixed date."""
+
+    kind: Literal["fact", "event", "date"]
+    ref: str  # the fact or event id, or the date written YYYY-MM-DD
+
+    KEYS: ClassVar[tuple[str, ...]] = ("fact", "event", "date")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A fact computed from two dates, e.g. an age in whole years at an event (language 2)."""
+
+    start: DateRef
+    end: DateRef
+    unit: Literal["years", "months", "calendar_days", "working_days"]
+
+    KEYS: ClassVar[tuple[str, ...]] = ("from", "to", "in")
 
 
 # --- rules -----------------------------------------------------------------
@@ -127,15 +165,56 @@ class CriterionRef:
     criterion: str
 
 
+FactOp = Literal["equals", "one_of", "is_set", "includes", "at_least", "at_most", "between",
+                 "before", "after", "on_or_before", "on_or_after", "within"]
+COMPARISONS: tuple[str, ...] = ("at_least", "at_most", "between", "before", "after", "on_or_before", "on_or_after",
+                                "within")
+
+
+@dataclass(frozen=True)
+class Within:
+    """``within: {working_days: 5, after: {fact: x}}``: no more than a period after (or before) a date."""
+
+    period: Period
+    direction: Literal["after", "before"]
+    ref: DateRef
+
+
 @dataclass(frozen=True)
 class FactTest:
     fact: str
-    op: Literal["equals", "one_of", "is_set", "includes"]
-    value: Any  # Scalar, tuple of Scalar, or bool for is_set
+    op: FactOp
+    value: Any  # Scalar, tuple of Scalar, bool for is_set; int or (low, high) for numbers; DateRef or Within for dates
 
 
-Rule = All | Any_ | Not | CriterionRef | FactTest
-RULE_KEYS: tuple[str, ...] = ("all", "any", "not", "criterion", "fact", "equals", "one_of", "is_set", "includes")
+@dataclass(frozen=True)
+class EventTest:
+    """Whether an event has been recorded for the case (language 2)."""
+
+    event: str
+    happened: bool
+
+
+@dataclass(frozen=True)
+class PartyTest:
+    """Which organisation a case party is (language 2)."""
+
+    role: str
+    op: Literal["equals", "one_of", "is_set"]
+    value: Any  # an organisation's name, a tuple of names, or bool for is_set
+
+
+@dataclass(frozen=True)
+class TasksTest:
+    """Whether every task of a kind has been received (or waived) (language 2)."""
+
+    kind: str
+    all_received: bool
+
+
+Rule = Union[All, Any_, Not, CriterionRef, FactTest, EventTest, PartyTest, TasksTest]
+RULE_KEYS: tuple[str, ...] = ("all", "any", "not", "criterion", "fact", "equals", "one_of", "is_set", "includes",
+                              *COMPARISONS, "event", "happened", "party", "tasks", "all_received")
 
 
 @dataclass(frozen=True)
@@ -173,12 +252,38 @@ class State:
 
 
 @dataclass(frozen=True)
+class ConditionalSignoff:
+    """A sign-off needed only when a rule holds (language 2): ``{role: x, when: RULE}``."""
+
+    role: str
+    when: Rule
+
+    KEYS: ClassVar[tuple[str, ...]] = ("role", "when")
+
+
+@dataclass(frozen=True)
 class Requirements:
     facts: tuple[str, ...] = ()
     criteria: tuple[str, ...] = ()
-    signoff: tuple[str, ...] = ()
+    signoff: tuple[str, ...] = ()  # always needed
+    signoff_when: tuple[ConditionalSignoff, ...] = ()  # needed when their rule holds
 
     KEYS: ClassVar[tuple[str, ...]] = ("facts", "criteria", "signoff")
+
+    @property
+    def signoff_roles(self) -> tuple[str, ...]:
+        """Every role whose sign-off may be needed, conditional or not."""
+        return (*self.signoff, *(c.role for c in self.signoff_when if c.role not in self.signoff))
+
+
+@dataclass(frozen=True)
+class OffRoute:
+    """Where an event is off the usual route, and the words that flag it (language 2)."""
+
+    states: tuple[str, ...]
+    words: str
+
+    KEYS: ClassVar[tuple[str, ...]] = ("from", "words")
 
 
 @dataclass(frozen=True)
@@ -186,32 +291,67 @@ class Event:
     id: str
     title: str
     sources: tuple[str, ...]  # the 'from' states
-    target: str  # the 'to' state
+    target: str | None  # the 'to' state; None: the case stays where it is (language 2)
     by: tuple[str, ...]
     cite: Citation
     requires: Requirements = field(default_factory=Requirements)
     description: str | None = None
+    from_any: bool = False  # written 'from: any': every state that is not final
+    off_route: OffRoute | None = None
 
-    KEYS: ClassVar[tuple[str, ...]] = ("title", "description", "from", "to", "by", "requires", "cite")
+    KEYS: ClassVar[tuple[str, ...]] = ("title", "description", "from", "to", "by", "requires", "off_route", "cite")
+
+    @property
+    def moves(self) -> bool:
+        return self.target is not None
 
 
-@dataclass(frozen=True)
-class Period:
-    amount: int
-    unit: PeriodUnit
-
-    KEYS: ClassVar[tuple[str, ...]] = tuple(PeriodUnit)
-
-    def words(self) -> str:
-        return self.unit.amount(self.amount)
+Occurrence = Literal["first", "latest", "each"]
 
 
 @dataclass(frozen=True)
 class Anchor:
-    kind: Literal["fact", "event"]
-    ref: str
+    """Where a deadline counts from: a date fact, an event (its first, latest or each occurrence), or the
+    earliest or latest of several of those (language 2)."""
 
-    KEYS: ClassVar[tuple[str, ...]] = ("fact", "event")
+    kind: Literal["fact", "event", "earliest", "latest"]
+    ref: str = ""  # the fact or event id; empty for earliest and latest
+    occurrence: Occurrence = "latest"  # for events: language 1 always counts from the latest
+    parts: tuple[Anchor, ...] = ()  # for earliest and latest
+
+    KEYS: ClassVar[tuple[str, ...]] = ("fact", "event", "occurrence", "earliest", "latest")
+
+    def events(self) -> tuple[str, ...]:
+        """Every event this anchor reads."""
+        if self.kind == "event":
+            return (self.ref,)
+        return tuple(e for part in self.parts for e in part.events())
+
+    def facts(self) -> tuple[str, ...]:
+        if self.kind == "fact":
+            return (self.ref,)
+        return tuple(f for part in self.parts for f in part.facts())
+
+
+@dataclass(frozen=True)
+class ExtensionRule:
+    """Who may agree to extend a deadline (language 2)."""
+
+    agreed_by: tuple[str, ...]
+    cite: Citation | None = None
+    description: str | None = None
+
+    KEYS: ClassVar[tuple[str, ...]] = ("agreed_by", "description", "cite")
+
+
+@dataclass(frozen=True)
+class Pause:
+    """An event that stops a deadline's clock and the event that starts it again (language 2)."""
+
+    paused_by: str
+    resumed_by: str
+
+    KEYS: ClassVar[tuple[str, ...]] = ("paused_by", "resumed_by")
 
 
 @dataclass(frozen=True)
@@ -227,10 +367,46 @@ class Deadline:
     warn: Period | None = None
     applies_when: tuple[str, ...] = ()
     description: str | None = None
+    extension: ExtensionRule | None = None
+    pauses: tuple[Pause, ...] = ()
+    roll: Literal["next_working_day", "previous_working_day"] | None = None
+    late_in: Literal["working_days", "calendar_days"] = "working_days"
 
     KEYS: ClassVar[tuple[str, ...]] = (
         "title", "description", "owner", "period", "after", "before", "met_by", "warn", "applies_when", "cite",
+        "extension", "pauses", "roll", "late_in",
     )
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """A role bound, case by case, to a named organisation (language 2). The key is the role's id."""
+
+    role: str
+    organisations: tuple[str, ...] = ()  # the names allowed; empty: any name
+    required: bool = False  # must be named when a case is opened
+    multiple: bool = False  # a case may name several organisations for this role
+    default: str | None = None  # the organisation named when none is given
+    description: str | None = None
+    cite: Citation | None = None
+
+    KEYS: ClassVar[tuple[str, ...]] = ("organisations", "required", "multiple", "default", "description", "cite")
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """Work each party of a role does in parallel, one task per party, each with a due date (language 2)."""
+
+    id: str
+    title: str
+    party: str  # the role whose parties do it
+    cite: Citation
+    period: Period | None = None
+    anchor: Anchor | None = None  # the default due date: period after the anchor
+    warn: Period | None = None
+    description: str | None = None
+
+    KEYS: ClassVar[tuple[str, ...]] = ("title", "description", "party", "period", "after", "warn", "cite")
 
 
 @dataclass(frozen=True)
@@ -249,8 +425,9 @@ class ActionRule:
 class Opening:
     date_fact: str
     facts: tuple[str, ...] = ()
+    option: str | None = None  # language 2: another name for --on when a case is opened, e.g. started-on
 
-    KEYS: ClassVar[tuple[str, ...]] = ("date_fact", "facts")
+    KEYS: ClassVar[tuple[str, ...]] = ("date_fact", "facts", "option")
 
 
 @dataclass(frozen=True)
@@ -284,6 +461,9 @@ class Definition:
     description: str | None = None
     reference: ReferenceFormat | None = None
     actions: Mapping[str, ActionRule] = field(default_factory=dict)
+    parties: Mapping[str, PartySpec] = field(default_factory=dict)
+    tasks: Mapping[str, TaskKind] = field(default_factory=dict)
+    consistency: Mapping[str, Criterion] = field(default_factory=dict)
     language_version: int = 1
     file: str = field(default="", compare=False)
     source_text: str = field(default="", compare=False, repr=False)
@@ -292,7 +472,7 @@ class Definition:
     KEYS: ClassVar[tuple[str, ...]] = (
         "language_version", "id", "title", "version", "edition", "effective_from", "supersedes",
         "description", "reference", "opening", "sources", "calendar", "roles", "facts", "criteria",
-        "stages", "states", "events", "deadlines", "actions",
+        "stages", "states", "events", "deadlines", "actions", "parties", "tasks", "consistency",
     )
 
     def __hash__(self) -> int:
@@ -307,6 +487,8 @@ class Definition:
 
     def canonical(self) -> dict[str, Any]:
         """The definition in normal form: plain JSON values, sets sorted."""
+        from .normal import canonical
+
         return canonical(self)
 
     @property
@@ -321,111 +503,3 @@ class Definition:
     @property
     def label(self) -> str:
         return f"{self.id} {self.version}"
-
-
-# --- normal form -------------------------------------------------------------
-
-
-def _drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if v is not None}
-
-
-def citation_dict(c: Citation | None) -> dict[str, Any] | None:
-    if c is None:
-        return None
-    return _drop_none({"source": c.source, "section": c.section, "note": c.note, "verified": c.verified})
-
-
-def rule_dict(rule: Rule) -> dict[str, Any]:
-    if isinstance(rule, All):
-        return {"all": [rule_dict(r) for r in rule.rules]}
-    if isinstance(rule, Any_):
-        return {"any": [rule_dict(r) for r in rule.rules]}
-    if isinstance(rule, Not):
-        return {"not": rule_dict(rule.rule)}
-    if isinstance(rule, CriterionRef):
-        return {"criterion": rule.criterion}
-    value = list(rule.value) if isinstance(rule.value, tuple) else rule.value
-    return {"fact": rule.fact, rule.op: value}
-
-
-def period_dict(p: Period | None) -> dict[str, int] | None:
-    return None if p is None else {p.unit: p.amount}
-
-
-def canonical(d: Definition) -> dict[str, Any]:
-    def iso(day: dt.date | None) -> str | None:
-        return day.isoformat() if day else None
-
-    return _drop_none({
-        "language_version": d.language_version,
-        "id": d.id,
-        "title": d.title,
-        "version": d.version,
-        "edition": d.edition,
-        "effective_from": iso(d.effective_from),
-        "supersedes": d.supersedes,
-        "description": d.description,
-        "reference": None if d.reference is None else {"pattern": d.reference.pattern, "example": d.reference.example},
-        "opening": {"date_fact": d.opening.date_fact, "facts": sorted(d.opening.facts)},
-        "sources": {
-            s.id: _drop_none({
-                "title": s.title, "section": s.section, "publisher": s.publisher, "published": iso(s.published),
-                "url": s.url, "note": s.note, "verified": s.verified,
-            })
-            for s in d.sources.values()
-        },
-        "calendar": _drop_none({
-            "holidays": _drop_none({"country": d.calendar.country, "subdivision": d.calendar.subdivision}),
-            "closures": sorted(({"date": c.date.isoformat(), "reason": c.reason} for c in d.calendar.closures),
-                               key=lambda c: (c["date"], c["reason"])),
-            "cite": citation_dict(d.calendar.cite),
-        }),
-        "roles": {r.id: _drop_none({"name": r.name, "description": r.description, "cite": citation_dict(r.cite)})
-                  for r in d.roles.values()},
-        "facts": {
-            f.id: _drop_none({
-                "type": f.type, "label": f.label, "description": f.description,
-                "values": dict(f.values) or None, "items": f.items, "minimum": f.minimum, "maximum": f.maximum,
-                "max_length": f.max_length, "cite": citation_dict(f.cite),
-            })
-            for f in d.facts.values()
-        },
-        "criteria": {
-            c.id: {"title": c.title, "description": c.description, "rule": rule_dict(c.rule), "cite": citation_dict(c.cite)}
-            for c in d.criteria.values()
-        },
-        "stages": {s.id: _drop_none({"title": s.title, "description": s.description, "cite": citation_dict(s.cite)})
-                   for s in d.stages.values()},
-        "states": {
-            s.id: _drop_none({
-                "title": s.title, "stage": s.stage, "description": s.description, "initial": s.initial,
-                "final": s.final, "cite": citation_dict(s.cite),
-            })
-            for s in d.states.values()
-        },
-        "events": {
-            e.id: _drop_none({
-                "title": e.title, "description": e.description, "from": sorted(e.sources), "to": e.target,
-                "by": sorted(e.by),
-                "requires": {"facts": sorted(e.requires.facts), "criteria": sorted(e.requires.criteria),
-                             "signoff": sorted(e.requires.signoff)},
-                "cite": citation_dict(e.cite),
-            })
-            for e in d.events.values()
-        },
-        "deadlines": {
-            x.id: _drop_none({
-                "title": x.title, "description": x.description, "owner": sorted(x.owner),
-                "period": period_dict(x.period), x.direction: {x.anchor.kind: x.anchor.ref},
-                "met_by": sorted(x.met_by), "warn": period_dict(x.warn), "applies_when": sorted(x.applies_when),
-                "cite": citation_dict(x.cite),
-            })
-            for x in d.deadlines.values()
-        },
-        "actions": {
-            a.stage: _drop_none({"agreed_by": sorted(a.agreed_by), "description": a.description,
-                                 "cite": citation_dict(a.cite)})
-            for a in d.actions.values()
-        } or None,
-    })

@@ -15,7 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SCHEMA_FILE = "process-definition.v1.schema.json"
+LANGUAGES = (1, 2)  # the definition languages this cspr reads; the last is the newest
+SCHEMA_FILES = {1: "process-definition.v1.schema.json", 2: "process-definition.v2.schema.json"}
+SCENARIO_SCHEMA_FILE = "scenario.v1.schema.json"
 
 
 _TOP = Path(__file__).resolve().parents[2]  # the repository, or the installed cspr package
@@ -25,14 +27,27 @@ def _folder(name: str) -> Path:
     return _TOP / name
 
 
-def schema_path() -> Path:
-    return _folder("schemas") / SCHEMA_FILE
+def schema_path(language: int = 1) -> Path:
+    """The JSON Schema file of a definition language (1 is frozen; 2 is language 1 with additions)."""
+    return _folder("schemas") / SCHEMA_FILES[language]
 
 
 @cache
-def schema() -> dict[str, Any]:
-    """The definition language's JSON Schema, parsed once."""
-    with open(schema_path(), encoding="utf-8") as handle:
+def schema(language: int = 1) -> dict[str, Any]:
+    """A definition language's JSON Schema, parsed once."""
+    with open(schema_path(language), encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def scenario_schema_path() -> Path:
+    return _folder("schemas") / SCENARIO_SCHEMA_FILE
+
+
+@cache
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (``cspr check``), parsed once."""
+    with open(scenario_schema_path(), encoding="utf-8") as handle:
         data: dict[str, Any] = json.load(handle)
     return data
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cspr.engine.errors import CalendarError, CsprError
 
@@ -181,6 +182,13 @@ def _holiday_dates(country: str, subdivision: str | None, first: int, last: int)
     if CACHED_YEARS[0] <= first and last <= CACHED_YEARS[1]:
         return frozenset(d for d in _cached(country, subdivision) if first <= d.year <= last)
     return _compute(country, subdivision, first, last)
+
+
+@cache
+def calendar_of(definition: Any) -> WorkingCalendar:
+    """The working-day calendar a definition declares (its holiday region and local closures)."""
+    spec = definition.calendar
+    return WorkingCalendar(spec.country, spec.subdivision, [c.date for c in spec.closures])
 
 
 def holiday_region_problem(country: str | None, subdivision: str | None) -> str | None:

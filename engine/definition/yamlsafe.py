@@ -215,6 +215,23 @@ class _Walker:
 _DEFINITION = "a process definition"
 
 
+def _tabs(text: str, mark: Any) -> list[tuple[int, int]]:
+    """Where tabs stand in the indentation of a document YAML could not read (or where it stopped at one).
+
+    YAML never indents with tabs; a tab pasted from a word processor is the usual cause of a syntax
+    error, and the parser's own words for it ("found character that cannot start any token") do not say so.
+    """
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" \t"))
+        found += [(number, i + 1) for i, char in enumerate(line[:indent]) if char == "\t"]
+    if mark is not None and not found:
+        lines = text.splitlines()
+        if mark.line < len(lines) and mark.column < len(lines[mark.line]) and lines[mark.line][mark.column] == "\t":
+            found.append((mark.line + 1, mark.column + 1))
+    return found
+
+
 def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[Parsed, list[Problem]]:
     """Parse a document; return its data with positions and every problem found.
 
@@ -247,6 +264,10 @@ def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[P
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        tabs = _tabs(text, mark)
+        if tabs:
+            return Parsed(data=None), [Problem(file, line, column, "", f"tab character at {line}:{column}; YAML indents with spaces", "yaml")
+                                       for line, column in tabs]
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or "not valid YAML"
         if exc.context:
