@@ -40,6 +40,8 @@ COMMANDS: dict[str, str] = {
     "export": "cspr.cli.reports:export_command",
     "serve": "cspr.cli.serve:serve",
     "db": "cspr.cli.database:db",
+    "task": "cspr.cli.casework:task",
+    "check": "cspr.cli.check:check",
 }
 
 
@@ -113,13 +115,14 @@ def run_safely(invoke: Any) -> int:
               help="Who is typing, kept with every entry (default: $CSPR_ACTOR, else the operating-system user).")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, today: Any, actor: str | None) -> None:
-    """Run statutory child safeguarding case reviews from a versioned process definition.
+    """Run statutory case reviews from a versioned process definition.
 
-    The process (roles, criteria, timescales) lives in YAML under processes/;
-    check it with 'cspr validate' and read it with 'cspr process show'. Cases
-    live in an SQLite file or a PostgreSQL database: open one with 'cspr case
-    open', see where it stands with 'cspr case show', and see what is due with
-    'cspr deadlines'.
+    The process (roles, criteria, timescales) lives in YAML under processes/,
+    or in the folders $CSPR_PROCESSES names; check it with 'cspr validate',
+    try it on scenarios with 'cspr check' and read it with 'cspr process
+    show'. Cases live in an SQLite file or a PostgreSQL database: open one
+    with 'cspr case open', see where it stands with 'cspr case show', and see
+    what is due with 'cspr deadlines'.
     """
     ctx.obj = {"db": db, "today": today, "actor": actor}
 

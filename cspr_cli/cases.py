@@ -1,4 +1,10 @@
-"""The LSBU's commands: cspr case open|record|signoff|note|fact|show|list, cspr deadlines, cspr rebuild."""
+"""The case commands: cspr case open|record|signoff|note|fact|show|list, cspr deadlines, cspr rebuild.
+
+Nothing here knows a process: the opening date is the process's own opening
+fact (``--on DATE``, or ``--fact NAME=DATE``, or another name for ``--on`` the
+process declares), and the process is the one named with ``--process`` or the
+one whose reference pattern matches the case's reference.
+"""
 
 from __future__ import annotations
 
@@ -62,37 +68,115 @@ def _summary(book: Any, ref: str, as_json: bool, headline: str) -> None:
         say(f"  blocked: {', '.join(blocked)} (see 'cspr case show {ref}')")
 
 
-# 'migrate', 'redact' and 'report' live with the editions, audit and report commands
+# 'migrate', 'redact' and 'report' live with the editions, audit and report commands; 'extend' and 'party'
+# with the tasks
 @click.group(cls=LazyGroup, lazy={"migrate": "cspr.cli.editions:case_migrate", "redact": "cspr.cli.audit:case_redact",
-                                  "report": "cspr.cli.reports:case_report"})
+                                  "report": "cspr.cli.reports:case_report", "extend": "cspr.cli.casework:case_extend",
+                                  "party": "cspr.cli.casework:case_party"})
 def case() -> None:
     """Open cases, record what happens, and see where each stands."""
 
 
-@case.command("open")
+@case.command("open", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("ref")
-@click.option("--aware-on", "aware_on", type=ISO_DATE, required=True,
-              help="The date the partnership became aware (the opening date fact); day 0 of the first deadline.")
-@click.option("--process", "process_spec", metavar="FILE|ID",
-              help="The process definition (default: the installed one in effect on the awareness date).")
+@click.option("--on", "on", type=ISO_DATE,
+              help="The opening date: the process's opening fact, day 0 of its first deadlines (or --fact NAME=DATE).")
+@click.option("--process", "process_spec", metavar="FILE|ID[@VERSION]",
+              help="The process (default: the one whose reference pattern matches REF, in effect on the opening date).")
 @_fact_option
 @_facts_file_option
+@click.option("--party", "parties", multiple=True, metavar="ROLE=NAME",
+              help="The organisation filling a role of the case (repeatable), e.g. --party local_authority=\"Name\".")
+@click.option("--linked", "linked", multiple=True, metavar="REF",
+              help="Another case this one is linked with, e.g. a joint review (repeatable).")
 @_by_option
 @_note_option
 @db_option
 @json_option
-def case_open(ref: str, aware_on: dt.date, process_spec: str | None, assignments: tuple[str, ...],
-              facts_file: Path | None, by: str | None, note: str | None, db_path: str | None, as_json: bool) -> None:
-    """Open case REF under the process in effect on its awareness date.
+@click.pass_context
+def case_open(ctx: click.Context, ref: str, on: dt.date | None, process_spec: str | None,
+              assignments: tuple[str, ...], facts_file: Path | None, parties: tuple[str, ...], linked: tuple[str, ...],
+              by: str | None, note: str | None, db_path: str | None, as_json: bool) -> None:
+    """Open case REF under its process, from its opening date.
 
-    REF is the partnership's own reference for the case, for example LSBU-2026-014."""
-    from cspr.engine.definition.catalog import resolve
+    REF is the case's own reference; it must match the process's reference
+    pattern. The process is the one named with --process, else the one whose
+    reference pattern matches REF, in the version in effect on the opening
+    date. A process may give --on another name (see 'cspr process show')."""
+    from cspr.engine.definition.catalog import for_reference, in_effect
+    from cspr.engine.errors import ProcessNotFound
 
-    definition = resolve(process_spec, aware_on)
+    ref, extras = _split_extras(ref, ctx.args)
+    versions = for_reference(ref, process_spec)
+    opened_on = _opening_date(versions, on, assignments, extras)
+    pinned = process_spec is not None and (len(versions) == 1)
+    definition = versions[0] if pinned else in_effect(versions, opened_on)
+    if definition is None:
+        first = min(d.effective_from for d in versions)
+        raise ProcessNotFound(f"no version of {versions[0].id} was in effect on {opened_on.isoformat()} "
+                              f"(the first starts {first.isoformat()})")
     values = _facts_file(facts_file)
     with casebook(db_path, create=True) as book:
-        book.open_case(ref, definition, aware_on, values=values, assignments=assignments, note=note, by=by)
-        _summary(book, ref, as_json, f"{ref}: opened under {definition.label}, aware on {aware_on.isoformat()}")
+        book.open_case(ref, definition, opened_on, values=values, assignments=assignments, note=note, by=by,
+                       parties=parties, linked=linked)
+        label = definition.facts[definition.opening.date_fact].label
+        _summary(book, ref, as_json, f"{ref}: opened under {definition.label} on {opened_on.isoformat()} ({label})")
+
+
+def _split_extras(ref: str, args: list[str]) -> tuple[str, dict[str, str]]:
+    """The case reference, and the options click did not know (a process's own name for --on)."""
+    tokens = [ref, *args]
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.startswith("--"):
+            name, sep, value = token[2:].partition("=")
+            if not sep:
+                if i + 1 >= len(tokens):
+                    raise click.UsageError(f"option --{name} needs a value")
+                value, i = tokens[i + 1], i + 1
+            options[name] = value
+        else:
+            positional.append(token)
+        i += 1
+    if len(positional) != 1:
+        raise click.UsageError(f"give one case reference (got {len(positional)}: {' '.join(positional) or 'none'})")
+    return positional[0], options
+
+
+def _opening_date(versions: list[Any], on: dt.date | None, assignments: tuple[str, ...],
+                  extras: dict[str, str]) -> dt.date:
+    """The opening date: --on, the process's own name for it, or --fact with the opening fact."""
+    from .output import parse_iso_date
+
+    newest = max(versions, key=lambda d: d.effective_from)
+    aliases = {d.opening.option for d in versions if d.opening.option}
+    given: list[tuple[str, str]] = [("--on", on.isoformat())] if on else []
+    for name, value in extras.items():
+        if name not in aliases:
+            hint = f" (this process also calls --on --{' --'.join(sorted(aliases))})" if aliases else ""
+            raise click.UsageError(f"no such option: --{name}{hint}")
+        given.append((f"--{name}", value))
+    fact_ids = {d.opening.date_fact for d in versions}
+    for text in assignments:
+        name, sep, value = text.partition("=")
+        if sep and name.strip() in fact_ids:
+            given.append((f"--fact {name.strip()}", value))
+    if not given:
+        label = newest.facts[newest.opening.date_fact].label
+        raise click.UsageError(f"give the opening date with --on DATE ('{label}', the fact "
+                               f"{newest.opening.date_fact} of {newest.id})")
+    dates = set()
+    for where, value in given:
+        try:
+            dates.add(parse_iso_date(value.strip()))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=where) from None
+    if len(dates) > 1:
+        raise click.UsageError(f"the opening date is given twice, differently: {', '.join(w for w, _ in given)}")
+    return dates.pop()
 
 
 @case.command("record")
@@ -122,18 +206,24 @@ def case_record(ref: str, event: str, on: dt.date | None, by: str | None, assign
 @case.command("signoff")
 @click.argument("ref")
 @click.argument("role")
+@click.option("--party", "party", metavar="NAME",
+              help="Where several organisations fill ROLE in this case: which of them signs off (each must).")
 @_on_option
 @_note_option
 @db_option
 @json_option
-def case_signoff(ref: str, role: str, on: dt.date | None, note: str | None, db_path: str | None, as_json: bool) -> None:
+def case_signoff(ref: str, role: str, party: str | None, on: dt.date | None, note: str | None, db_path: str | None,
+                 as_json: bool) -> None:
     """Record ROLE's agreement to the step at hand for case REF.
 
-    Sign-offs count until the case moves on."""
+    Sign-offs count until the case moves on. Where the process names the
+    organisation filling ROLE case by case, the sign-off is that organisation's."""
     with casebook(db_path) as book:
-        book.signoff(ref, role, on=on, note=note)
+        book.signoff(ref, role, on=on, note=note, party=party)
         when = (on or book.today).isoformat()
-        _summary(book, ref, as_json, f"{ref}: {role} signed off on {when}")
+        signed = book.load(ref).signoffs[role]
+        who = signed.data.get("party") or role
+        _summary(book, ref, as_json, f"{ref}: {who} signed off on {when}")
 
 
 @case.command("note")

@@ -18,13 +18,13 @@ DEFAULT_DEMO_DB = "cspr-demo.db"
 @click.option("--cases", "count", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
               help="Instead, generate N synthetic cases (random facts, routes and dates over five years).")
 @click.option("--seed", type=int, default=2026, show_default=True, help="With --cases: the same seed gives the same cases.")
-@click.option("--process", "process_id", default="cspr_pan_lancashire", show_default=True, metavar="ID",
-              help="With --cases: the installed process whose versions the cases follow.")
-def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> None:
+@click.option("--process", "process_spec", default=None, metavar="FILE|ID[@VERSION]",
+              help="With --cases: the process whose versions the cases follow (default: the only one available).")
+def demo(db_path: str | None, count: int | None, seed: int, process_spec: str | None) -> None:
     """Run a few example cases end to end on a new database.
 
-    The cases follow the Pan Lancashire process on dates that cross bank
-    holidays, and show what an LSBU officer would see: each step, a refused
+    The cases (scenarios/demo.yaml) run on dates that cross bank holidays, and
+    show what the office running the reviews would see: each step, a refused
     step and why, where each case stands, what is due and what is overdue.
 
     With --cases N, generate N synthetic cases through the same checks instead
@@ -32,7 +32,7 @@ def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> 
     touches an existing database: give it a new file.
     """
     if count is not None:
-        return _synthetic(db_path, count, seed, process_id)
+        return _synthetic(db_path, count, seed, process_spec)
     from cspr.engine.casebook.book import Casebook
     from cspr.engine.casebook.scenario import Scenario
     from cspr.engine.definition.resources import scenario_path
@@ -67,14 +67,15 @@ def demo(db_path: str | None, count: int | None, seed: int, process_id: str) -> 
             elif outcome.action != "checked":
                 verb = {"signoff": "signed off by", "facts": "facts recorded:", "note": "note:"}.get(outcome.action, outcome.action)
                 say(f"{when}  {verb} {outcome.message}".rstrip())
-        say(f"\n=== What the LSBU sees on {scenario.today.isoformat()}")
+        say(f"\n=== Where the cases stand on {scenario.today.isoformat()}")
         say("\n$ cspr case list")
         emit_lines(list_lines(book.list_cases(), book.today))
         say("\n$ cspr deadlines --within 10")
         emit_lines(deadline_lines(book.open_deadlines(within=10), book.today))
         say("\n$ cspr case list --overdue")
         emit_lines(list_lines(book.list_cases(overdue=True), book.today))
-        say(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show LSBU-2026-015")
+        last = str(scenario.cases[-1]["ref"])
+        say(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show {last}")
     finally:
         store.close()
 
@@ -95,20 +96,23 @@ def _new_store(db_path: str | None) -> Any:
     return store
 
 
-def _synthetic(db_path: str | None, count: int, seed: int, process_id: str) -> None:
+def _synthetic(db_path: str | None, count: int, seed: int, process_spec: str | None) -> None:
     import time
 
     from cspr.engine.casebook.bulk import BulkCasebook
     from cspr.engine.casebook.synthetic import generate
-    from cspr.engine.definition.catalog import shipped
-    from cspr.engine.errors import CsprError
+    from cspr.engine.definition.catalog import available, versions_of
+    from cspr.engine.errors import ProcessNotFound
 
     from .context import today
     from .output import progress
 
-    definitions = [d for d in shipped() if d.id == process_id]
-    if not definitions:
-        raise CsprError(f"no installed process {process_id!r}")
+    if process_spec is None:
+        ids = sorted({d.id for d in available()})
+        if len(ids) != 1:
+            raise ProcessNotFound(f"{len(ids)} processes are available ({', '.join(ids) or 'none'}); name one with --process")
+        process_spec = ids[0]
+    definitions = versions_of(process_spec)
     day = today()
     from cspr.engine.casebook.book import real_today
 

@@ -39,7 +39,7 @@ def action_add(ref: str, text: str, stage: str, owner: str, due: dt.date, agreed
                on: dt.date | None, db_path: str | None, as_json: bool) -> None:
     """Add an agreed action TEXT to case REF.
 
-    Keep the names of children and family out of it."""
+    Keep the names of people out of it."""
     from cspr.engine.casebook import actions
 
     with casebook(db_path) as book:
@@ -123,7 +123,7 @@ def action_list(overdue: bool, ref: str | None, owner: str | None, status: str, 
 
 @click.group(cls=LazyGroup)
 def report() -> None:
-    """Reports for the partnership, senior officers and the Panel."""
+    """Reports for oversight: timeliness, and the open caseload."""
 
 
 @report.command("timeliness")

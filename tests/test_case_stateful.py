@@ -149,7 +149,7 @@ class CaseMachine(RuleBasedStateMachine):
         try:
             fresh = Casebook(fresh_store, today=TODAY)
             case = fresh.load(REF)
-            cases, stored, _ = fresh_store.stored_projections()
+            cases, stored, *_ = fresh_store.stored_projections()
             row = next(r for r in cases if r["ref"] == REF)
             assert (row["state"], row["last_seq"]) == (case.state, len(case.history))
             event(f"reached {case.state}")

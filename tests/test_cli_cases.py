@@ -36,7 +36,7 @@ def cspr(db):
 
 @pytest.fixture
 def opened(cspr):
-    result = cspr("case", "open", REF, "--aware-on", "2026-06-01", "--fact", "harm=seriously_harmed",
+    result = cspr("case", "open", REF, "--on", "2026-06-01", "--fact", "harm=seriously_harmed",
                   "--fact", "abuse_or_neglect=known")
     assert result.exit_code == 0, result.output
     return result
@@ -50,7 +50,7 @@ def at_case_consideration(cspr):
 
 
 def test_open_shows_the_notification_deadline_at_once(cspr, opened):
-    assert opened.stdout.startswith(f"{REF}: opened under cspr_pan_lancashire 2025.1, aware on 2026-06-01")
+    assert opened.stdout.startswith(f"{REF}: opened under cspr_pan_lancashire 2025.1 on 2026-06-01 (Date the local authority became aware of the incident)")
     view = json.loads(cspr("case", "show", REF, "--json").stdout)
     assert view["state"] == "referral" and view["stage"] == "referral"
     sin = next(d for d in view["deadlines"] if d["deadline"] == "serious_incident_notification")
@@ -120,10 +120,10 @@ def test_who_records_an_event_is_checked(cspr, db, opened):
     (["case", "fact", REF], 1, "give at least one fact"),
     (["case", "fact", REF, "aware_on="], 1, "cannot be cleared"),
     (["case", "fact", REF, "children_count=9"], 1, "must be at most 4"),
-    (["case", "open", REF, "--aware-on", "2026-06-01"], 1, "already exists"),
-    (["case", "open", "LSBU-26-1", "--aware-on", "2026-06-01"], 1, "does not look like"),
-    (["case", "open", "LSBU-2026-102", "--aware-on", "2026-06-11"], 1, "is in the future"),
-    (["case", "open", "LSBU-2026-102"], 2, "Missing option '--aware-on'"),
+    (["case", "open", REF, "--on", "2026-06-01"], 1, "already exists"),
+    (["case", "open", "LSBU-26-1", "--on", "2026-06-01"], 1, "does not look like"),
+    (["case", "open", "LSBU-2026-102", "--on", "2026-06-11"], 1, "is in the future"),
+    (["case", "open", "LSBU-2026-102"], 2, "give the opening date with --on DATE"),
     (["deadlines", "--within", "-1"], 1, "0 or more"),
 ])
 def test_refusals_are_one_line_and_change_nothing(cspr, db, opened, args, status, words):
@@ -177,7 +177,7 @@ def test_facts_from_a_file_and_corrections(cspr, opened, tmp_path):
 
 
 def test_list_and_deadlines_with_filters(cspr, opened):
-    assert cspr("case", "open", "LSBU-2026-102", "--aware-on", "2026-06-09").exit_code == 0
+    assert cspr("case", "open", "LSBU-2026-102", "--on", "2026-06-09").exit_code == 0
     rows = json.loads(cspr("case", "list", "--json").stdout)
     assert [r["ref"] for r in rows] == [REF, "LSBU-2026-102"]
     assert [r["ref"] for r in json.loads(cspr("case", "list", "--overdue", "--json").stdout)] == [REF]
@@ -214,13 +214,13 @@ def test_the_event_history_refuses_updates_and_deletes(db, opened):
 
 def test_database_is_chosen_by_option_env_or_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert run_cli("--today", TODAY, "case", "open", REF, "--aware-on", "2026-06-01").exit_code == 0
+    assert run_cli("--today", TODAY, "case", "open", REF, "--on", "2026-06-01").exit_code == 0
     assert (tmp_path / "cspr.db").exists()
     env_db = tmp_path / "env.db"
-    result = run_cli("--today", TODAY, "case", "open", REF, "--aware-on", "2026-06-01", env={"CSPR_DB": str(env_db)})
+    result = run_cli("--today", TODAY, "case", "open", REF, "--on", "2026-06-01", env={"CSPR_DB": str(env_db)})
     assert result.exit_code == 0 and env_db.exists()
     sub = tmp_path / "sub.db"
-    assert run_cli("--today", TODAY, "case", "open", REF, "--aware-on", "2026-06-01", "--db", str(sub)).exit_code == 0
+    assert run_cli("--today", TODAY, "case", "open", REF, "--on", "2026-06-01", "--db", str(sub)).exit_code == 0
     assert sub.exists()
 
 
@@ -243,7 +243,7 @@ def test_unusable_databases_are_refused_clearly(tmp_path, setup, words):
         conn.commit()
         conn.close()
     elif setup == "newer":
-        assert run_cli("--db", str(path), "--today", TODAY, "case", "open", REF, "--aware-on", "2026-06-01").exit_code == 0
+        assert run_cli("--db", str(path), "--today", TODAY, "case", "open", REF, "--on", "2026-06-01").exit_code == 0
         conn = sqlite3.connect(path)
         conn.execute("INSERT INTO _migrations VALUES (99, 'from the future', '2030-01-01')")
         conn.commit()
@@ -255,7 +255,7 @@ def test_unusable_databases_are_refused_clearly(tmp_path, setup, words):
 
 
 def test_a_missing_folder_is_refused(tmp_path):
-    result = run_cli("--db", str(tmp_path / "no" / "such.db"), "--today", TODAY, "case", "open", REF, "--aware-on", "2026-06-01")
+    result = run_cli("--db", str(tmp_path / "no" / "such.db"), "--today", TODAY, "case", "open", REF, "--on", "2026-06-01")
     assert result.exit_code == 1 and "does not exist" in result.output
 
 

@@ -40,7 +40,7 @@ def verify(db):
 
 def test_eight_processes_writing_fifty_entries_each_to_one_case(database):
     db = database
-    assert run_cli("--db", db.spec, "--today", "2026-06-10", "case", "open", "LSBU-2026-001", "--aware-on", "2026-06-01").exit_code == 0
+    assert run_cli("--db", db.spec, "--today", "2026-06-10", "case", "open", "LSBU-2026-001", "--on", "2026-06-01").exit_code == 0
     finish([writer("notes", db.spec, "LSBU-2026-001", 50) for _ in range(8)])
     rows = db.rows("SELECT seq, note, actor FROM events WHERE case_ref = 'LSBU-2026-001' ORDER BY id")
     assert [seq for seq, _, _ in rows] == list(range(1, 402))  # stored once each, in chain order, no gaps
@@ -61,7 +61,7 @@ def test_eight_processes_opening_fifty_cases_each(database):
 def test_a_command_that_loses_a_race_is_refused_not_applied_twice(database):
     db = database
     cspr = lambda *a: run_cli("--db", db.spec, "--today", "2026-06-10", *a)  # noqa: E731
-    assert cspr("case", "open", "LSBU-2026-001", "--aware-on", "2026-06-01").exit_code == 0
+    assert cspr("case", "open", "LSBU-2026-001", "--on", "2026-06-01").exit_code == 0
     assert cspr("case", "signoff", "LSBU-2026-001", "agency_safeguarding_lead", "--on", "2026-06-01").exit_code == 0
     assert cspr("case", "record", "LSBU-2026-001", "referral_submitted", "--on", "2026-06-02", "--fact", "harm=died",
                 "--fact", "abuse_or_neglect=suspected", "--fact", "referring_agency=School").exit_code == 0

@@ -98,8 +98,9 @@ def test_due_on_a_weekend_with_no_working_day_before_it_names_the_day():
 
 
 def test_every_status_has_a_label_and_a_heading():
-    assert [s.value for s in DeadlineStatus] == ["met", "met_late", "overdue", "due_soon", "upcoming",
-                                                 "not_started", "not_applicable"]
+    assert [s.value for s in DeadlineStatus] == ["met", "met_extended", "met_late", "overdue", "due_soon", "upcoming",
+                                                 "paused", "not_started", "not_applicable"]
+    assert DeadlineStatus.MET_EXTENDED.heading == "Met (extended)" and DeadlineStatus.PAUSED.label == "paused"
     assert DeadlineStatus.OVERDUE.label == "OVERDUE" and DeadlineStatus.OVERDUE.heading == "Overdue"
     assert DeadlineStatus.DUE_SOON.label == "due soon" and DeadlineStatus.NOT_APPLICABLE.heading == "Not applicable"
     assert DeadlineStatus("met_late") is DeadlineStatus.MET_LATE and DeadlineStatus.MET_LATE == "met_late"

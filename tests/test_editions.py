@@ -46,7 +46,7 @@ def test_the_editions_are_shipped_and_chained():
 def test_a_new_case_takes_the_version_in_effect_on_its_awareness_date(aware_on, version, tmp_path):
     assert resolve("cspr_pan_lancashire", dt.date.fromisoformat(aware_on)).version == version
     result = run_cli("--db", str(tmp_path / "x.db"), "--today", "2026-11-25", "case", "open", "LSBU-2024-001",
-                     "--aware-on", aware_on, "--json")
+                     "--on", aware_on, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["process"]["version"] == version
 
@@ -148,7 +148,7 @@ def test_diff_formats(tmp_path):
 
 def test_diff_against_a_version_stored_in_the_database(tmp_path):
     db = tmp_path / "d.db"
-    assert run_cli("--db", str(db), "--today", "2026-11-25", "case", "open", "LSBU-2025-001", "--aware-on", "2025-01-10").exit_code == 0
+    assert run_cli("--db", str(db), "--today", "2026-11-25", "case", "open", "LSBU-2025-001", "--on", "2025-01-10").exit_code == 0
     result = run_cli("--db", str(db), "diff", "cspr_pan_lancashire@2023.1", str(CURRENT))
     assert result.exit_code == 1 and "Rapid review" in result.stdout
 

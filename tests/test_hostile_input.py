@@ -102,7 +102,7 @@ def test_hostile_yaml_is_refused_in_one_line(template, tmp_path, path, use):
         "validate": ["validate", str(path)],
         "process": ["process", "show", str(path)],
         "facts": ["case", "fact", "LSBU-2026-015", "--facts", str(path)],
-        "open": ["case", "open", "LSBU-2026-099", "--aware-on", "2026-06-01", "--process", str(path)],
+        "open": ["case", "open", "LSBU-2026-099", "--on", "2026-06-01", "--process", str(path)],
         "diff": ["diff", str(path), str(CURRENT)],
         "calendar": ["calendar", "add", "2026-06-01", "5", "--process", str(path)],
     }[use]
@@ -118,7 +118,7 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path):
         handle.write("a: " + "x" * 3_000_000 + "\n")
     assert "may be at most" in run_cli("validate", str(huge)).output
     result = run_cli("--db", str(tmp_path / "x.db"), "--today", "2026-06-10", "case", "open", "LSBU-2026-001",
-                     "--aware-on", "2026-06-01", "--facts", str(huge))
+                     "--on", "2026-06-01", "--facts", str(huge))
     assert result.exit_code == 1 and "at most 1,000,000 bytes" in result.output
     assert not (tmp_path / "x.db").exists()
 
@@ -162,7 +162,7 @@ DB_KINDS = ["text", "empty", "garbage", "truncated", "other_app", "other_app_wit
 @pytest.mark.parametrize("kind", DB_KINDS)
 @pytest.mark.parametrize("args", [["case", "list"], ["case", "show", "LSBU-2026-015"], ["deadlines"],
                                   ["audit", "verify"], ["rebuild"],
-                                  ["case", "open", "LSBU-2026-099", "--aware-on", "2026-06-01"]],
+                                  ["case", "open", "LSBU-2026-099", "--on", "2026-06-01"]],
                          ids=lambda a: "-".join(a[:2]))
 def test_hostile_database_files_are_refused_and_left_alone(template, tmp_path, kind, args):
     path = tmp_path / "bad.db"

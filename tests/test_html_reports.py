@@ -105,7 +105,7 @@ def test_jinja2_is_imported_only_when_a_report_is_written():
 def test_hostile_text_is_escaped_in_every_report(tmp_path):
     db = tmp_path / "hostile.db"
     cli = lambda *a: run_cli("--db", str(db), "--today", "2026-06-10", *a)  # noqa: E731
-    assert cli("case", "open", "LSBU-2026-099", "--aware-on", "2026-06-01",
+    assert cli("case", "open", "LSBU-2026-099", "--on", "2026-06-01",
                "--fact", "harm=died", "--fact", "abuse_or_neglect=suspected",
                "--note", '<img src=x onerror="alert(1)"> & </td>').exit_code == 0
     assert cli("case", "note", "LSBU-2026-099", "</table><script>alert(2)</script>").exit_code == 0

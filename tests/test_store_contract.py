@@ -264,7 +264,7 @@ def test_db_init_creates_the_schema_and_grants_the_roles(pg_server):
                          "--reader", "reader_role", "--json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["schema_version"] == SCHEMA_VERSION
-        opened = run_cli("--db", app, "--today", "2026-06-10", "case", "open", REF, "--aware-on", "2026-06-01")
+        opened = run_cli("--db", app, "--today", "2026-06-10", "case", "open", REF, "--on", "2026-06-01")
         assert opened.exit_code == 0, opened.output
         reader = pg_server.url(name, "reader_role")
         assert run_cli("--db", reader, "--today", "2026-06-10", "case", "show", REF).exit_code == 0

@@ -283,6 +283,7 @@ def test_a_schema_7_database_gets_each_deadlines_settled_status_and_lateness(tmp
     expected = new.execute("SELECT ref, deadline, settled, late_by FROM deadline_view ORDER BY ref, deadline").fetchall()
     new.execute("ALTER TABLE deadline_view DROP COLUMN settled")
     new.execute("ALTER TABLE deadline_view DROP COLUMN late_by")
+    _drop_language_2_projections(new)
     new.execute("DELETE FROM _migrations WHERE version > 7")
     new.commit()
     new.close()
@@ -292,6 +293,32 @@ def test_a_schema_7_database_gets_each_deadlines_settled_status_and_lateness(tmp
     migrated.close()
     assert got == expected
     assert {row[2] for row in got} >= {"met", "met_late", None} and any(row[3] for row in got)
+
+
+def _drop_language_2_projections(conn):
+    """Undo migration 10: the deadline columns, task and link tables language 2 added."""
+    for column in ("statutory_due", "extended_by", "paused_since", "late_in"):
+        conn.execute(f"ALTER TABLE deadline_view DROP COLUMN {column}")
+    conn.execute("DROP TABLE task_view")
+    conn.execute("DROP TABLE case_link")
+
+
+def test_a_schema_9_database_gets_the_language_2_projections(tmp_path):
+    """Migration 10 adds the columns and tables language 2 needs; the existing rows stay right (audit verify
+    replays every case and compares), and language-2 cases can then be opened in it."""
+    path = tmp_path / "old.db"
+    assert run_cli("demo", "--db", str(path)).exit_code == 0
+    old = sqlite3.connect(path)
+    _drop_language_2_projections(old)
+    old.execute("DELETE FROM _migrations WHERE version > 9")
+    old.commit()
+    old.close()
+    assert findings(path)["ok"]  # opening it migrates
+    migrated = sqlite3.connect(path)
+    assert migrated.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == 10
+    assert migrated.execute("SELECT COUNT(*) FROM task_view").fetchone()[0] == 0
+    assert {r[1] for r in migrated.execute("PRAGMA table_info(deadline_view)")} >= {"statutory_due", "extended_by"}
+    migrated.close()
 
 
 def test_the_hash_chain_is_computed_in_one_place():

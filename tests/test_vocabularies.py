@@ -13,7 +13,8 @@ from cspr.engine.runtime.kinds import ActionStatus, RecordKind
 
 def test_record_kinds_are_the_stored_strings():
     assert [k.value for k in RecordKind] == ["opened", "transition", "facts", "signoff", "note", "migrated",
-                                             "redacted", "action_added", "action_done", "action_dropped"]
+                                             "redacted", "action_added", "action_done", "action_dropped",
+                                             "party", "extended", "task_added", "task_done", "task_waived"]
     assert KINDS == tuple(RecordKind)
     assert json.dumps({"kind": RecordKind.TRANSITION}) == '{"kind": "transition"}'
     assert RecordKind("signoff") is RecordKind.SIGNOFF and RecordKind.SIGNOFF == "signoff"

@@ -107,7 +107,7 @@ def test_a_session_key_file_is_made_for_the_server_and_kept(tmp_path):
 
 def test_versions_stored_with_the_cases_are_served_from_the_database(tmp_path):
     db = tmp_path / "cases.db"
-    opened = _cspr("case", "open", "SAR-2025-03", "--aware-on", "2025-01-10", "--process",
+    opened = _cspr("case", "open", "SAR-2025-03", "--on", "2025-01-10", "--process",
                    str(FIXTURES / "processes" / "adult_review.yaml"), "--fact", "adult_outcome=adult_died", "--db", str(db))
     assert opened.returncode == 0, opened.stderr
     served = ServeProcess("--db", str(db))

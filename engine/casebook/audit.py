@@ -156,29 +156,35 @@ def _verify(book: Any, anchors: list[str] | tuple[str, ...]) -> Report:
                                            f"anchor {anchor}: it was rewritten since that hash was recorded"))
     refs = book.store.case_refs()
     report.cases = len(refs)
-    case_rows, deadline_rows, action_rows = book.store.stored_projections()
+    case_rows, *listed = book.store.stored_projections()
     stored_cases = {r["ref"]: r for r in case_rows}
-    stored_deadlines: dict[str, list[dict[str, Any]]] = {}
-    for r in deadline_rows:
-        stored_deadlines.setdefault(r["ref"], []).append(r)
-    stored_actions: dict[str, list[dict[str, Any]]] = {}
-    for r in action_rows:
-        stored_actions.setdefault(r["ref"], []).append(r)
+    stored: list[dict[str, list[dict[str, Any]]]] = []  # per table after case_view: ref -> its rows
+    for rows in listed:
+        by_ref: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_ref.setdefault(r["ref"], []).append(r)
+        stored.append(by_ref)
     for ref in refs:
         try:
-            row, deadlines, actions = projection(book.load(ref))
+            row, *tables = projection(book.load(ref))
         except CsprError as exc:
             report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
             continue
-        same = (stored_cases.pop(ref, None) == row
-                and stored_deadlines.pop(ref, []) == sorted(deadlines, key=lambda r: r["deadline"])
-                and stored_actions.pop(ref, []) == sorted(actions, key=lambda r: r["action"]))
+        same = stored_cases.pop(ref, None) == row
+        for by_ref, rows in zip(stored, tables):
+            # each table's rows are keyed by the case and one more column (deadline, action, task, linked)
+            same = by_ref.pop(ref, []) == sorted(rows, key=lambda r: str(_row_key(r))) and same
         if not same:
-            report.findings.append(Finding("projection", ref, None, f"{ref}: the case list, deadline or action table "
-                                           "differs from its events; run 'cspr rebuild'"))
-    for ref in sorted(set(stored_cases) | set(stored_deadlines) | set(stored_actions)):
+            report.findings.append(Finding("projection", ref, None, f"{ref}: the case list, deadline, action or task "
+                                           "table differs from its events; run 'cspr rebuild'"))
+    for ref in sorted(set(stored_cases).union(*stored)):
         report.findings.append(Finding("projection", ref, None, f"{ref} is listed but has no history; run 'cspr rebuild'"))
     return report
+
+
+def _row_key(row: dict[str, Any]) -> Any:
+    """A projection row's own key: its first column after the case reference."""
+    return next(v for k, v in row.items() if k != "ref")
 
 
 EXPORT_INSTRUCTIONS = [

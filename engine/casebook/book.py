@@ -199,7 +199,12 @@ class Casebook:
             recorded_at=utc_now(), facts={k: fact_values.to_json(v) for k, v in (facts or {}).items()},
             note=note, data=dict(data or {}),
         )
+        before = {b.message for b in case.violations()} if case.definition.consistency else set()
         case.apply(record)
+        if case.definition.consistency:
+            broken = [b for b in case.violations() if b.message not in before]
+            if broken:
+                raise Refused(case.ref, f"this {record.label()}", broken)
         self.persist(case, record)
         return record
 
@@ -225,16 +230,19 @@ class Casebook:
 
     def open_case(self, ref: str, definition: Definition, opened_on: dt.date, values: Mapping[str, Any] | None = None,
                   assignments: list[str] | tuple[str, ...] = (), note: str | None = None, by: str | None = None,
-                  check_reference: bool = True) -> Case:
-        return commands.open_case(self, ref, definition, opened_on, values, assignments, note, by, check_reference)
+                  check_reference: bool = True, parties: list[str] | tuple[str, ...] = (),
+                  linked: list[str] | tuple[str, ...] = ()) -> Case:
+        return commands.open_case(self, ref, definition, opened_on, values, assignments, note, by, check_reference,
+                                  parties, linked)
 
     def record(self, ref: str, event_id: str, on: dt.date | None = None, by: str | None = None,
                values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
                note: str | None = None) -> Case:
         return commands.record(self, ref, event_id, on, by, values, assignments, note)
 
-    def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
-        return commands.signoff(self, ref, role, on, note)
+    def signoff(self, ref: str, role: str, on: dt.date | None = None, note: str | None = None,
+                party: str | None = None) -> Case:
+        return commands.signoff(self, ref, role, on, note, party)
 
     def note(self, ref: str, text: str, on: dt.date | None = None, by: str | None = None) -> Case:
         return commands.note(self, ref, text, on, by)

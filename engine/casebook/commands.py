@@ -76,9 +76,15 @@ def check_date_facts(definition: Definition, case: Case | None, facts: Mapping[s
 
 def open_case(book: Casebook, ref: str, definition: Definition, opened_on: dt.date,
               values: Mapping[str, Any] | None = None, assignments: list[str] | tuple[str, ...] = (),
-              note: str | None = None, by: str | None = None, check_reference: bool = True) -> Case:
+              note: str | None = None, by: str | None = None, check_reference: bool = True,
+              parties: list[str] | tuple[str, ...] = (), linked: list[str] | tuple[str, ...] = ()) -> Case:
+    """Open case ``ref`` under ``definition`` on ``opened_on``; ``parties``: ``ROLE=NAME`` for the organisations
+    that fill its roles (language 2); ``linked``: other cases it is linked with (e.g. a joint review)."""
+    from cspr.engine.runtime.parties import opening_parties, parse_parties
+
     book.check_writable()
     facts = gather_facts(definition, values, assignments)
+    named = opening_parties(definition, parse_parties(definition, parties)) if definition.parties or parties else {}
     if not _REF.fullmatch(ref):
         raise InputError(f"{ref!r} is not a usable case reference: letters, digits and . _ / - only, up to 64")
     if check_reference and definition.reference and not re.fullmatch(definition.reference.pattern, ref):
@@ -97,12 +103,22 @@ def open_case(book: Casebook, ref: str, definition: Definition, opened_on: dt.da
     with book.transaction():
         if book.case_exists(ref):
             raise InputError(f"case {ref} already exists; see 'cspr case show {ref}'")
+        links = list(dict.fromkeys(linked))
+        for other in links:
+            if other == ref or not book.case_exists(other):
+                raise InputError(f"--linked {other}: " + ("a case cannot be linked with itself" if other == ref else
+                                                          f"no case {other!r} in {book.store.location}"))
         book.save_process(definition)
         book.remember(definition)
         case = Case(ref, definition)
+        data: dict[str, Any] = {"process_id": definition.id, "version": definition.version,
+                                "process_hash": definition.content_hash}
+        if named:
+            data["parties"] = named
+        if links:
+            data["linked"] = links
         book.append(case, RecordKind.OPENED, opened_on, role=book.role(definition, by), facts=opening, note=note,
-                    data={"process_id": definition.id, "version": definition.version,
-                          "process_hash": definition.content_hash})
+                    data=data)
     return case
 
 
@@ -131,7 +147,10 @@ def record(book: Casebook, ref: str, event_id: str, on: dt.date | None = None, b
     return case
 
 
-def signoff(book: Casebook, ref: str, role: str, on: dt.date | None = None, note: str | None = None) -> Case:
+def signoff(book: Casebook, ref: str, role: str, on: dt.date | None = None, note: str | None = None,
+            party: str | None = None) -> Case:
+    """Record ``role``'s agreement to the step at hand; where several organisations fill the role in this
+    case, ``party`` says which of them (each must sign off)."""
     on = on or book.today
     with book.transaction():
         case = book.load(ref)
@@ -142,15 +161,37 @@ def signoff(book: Casebook, ref: str, role: str, on: dt.date | None = None, note
             need = ", ".join(sorted(wanted)) or "nobody"
             raise Refused(ref, f"a sign-off by {role}", [Blocker(
                 "signoff", f"no step from '{d.states[case.state].title}' needs {d.roles[role].name}'s sign-off (needed: {need})")])
-        if role in case.signoffs:
+        organisation = _signing_party(case, role, party)
+        if organisation is not None and len(case.parties.get(role, [])) > 1:
+            done = case.party_signoffs.get(role, {}).get(organisation)  # each organisation signs off
+        else:
+            done = case.signoffs.get(role)
+        if done is not None:
             raise Refused(ref, f"a sign-off by {role}", [Blocker(
-                "signoff", f"{d.roles[role].name} already signed off on {case.signoffs[role].on.isoformat()} "
-                           f"(#{case.signoffs[role].seq})")])
+                "signoff", f"{organisation or d.roles[role].name} already signed off on {done.on.isoformat()} (#{done.seq})")])
         book.check_date(case, on, RecordKind.SIGNOFF)
         if case.entered_on and on < case.entered_on:
             raise InputError(f"{on.isoformat()} is before the case reached its current step ({case.entered_on.isoformat()})")
-        book.append(case, RecordKind.SIGNOFF, on, name=role, role=role, note=note)
+        book.append(case, RecordKind.SIGNOFF, on, name=role, role=role, note=note,
+                    data={"party": organisation} if organisation else None)
     return case
+
+
+def _signing_party(case: Case, role: str, party: str | None) -> str | None:
+    """The organisation signing for ``role``: the one named for it, or, where several are, the one given."""
+    from cspr.engine.runtime.parties import organisation
+
+    names = case.parties.get(role) or []
+    if party is None:
+        if len(names) > 1:
+            raise InputError(f"{len(names)} organisations fill {case.definition.roles[role].name} in {case.ref}; say "
+                             f"which signs off with --party: {', '.join(names)}")
+        return names[0] if names else None
+    named = organisation(case.definition, role, party)
+    if named not in names:
+        raise InputError(f"{named!r} is not named for {case.definition.roles[role].name} in {case.ref} "
+                         f"({', '.join(names) or 'none is'}); name it first with 'cspr case party {case.ref} {role}=\"{named}\"'")
+    return named
 
 
 def note(book: Casebook, ref: str, text: str, on: dt.date | None = None, by: str | None = None) -> Case:

@@ -15,6 +15,8 @@ from cspr.engine.runtime.case import Case
 from cspr.engine.runtime.deadlines import Assessment, Timing, calendar_for, status_on, timings
 from cspr.engine.store.interface import Projection
 
+TASK_FIELDS = ("task", "kind", "title", "party_role", "party", "due", "status", "added_on", "closed_on", "reason")
+
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
@@ -38,7 +40,9 @@ def projection(case: Case) -> Projection:
          "agreed_by": ",".join(action["agreed_by"])}
         for action in case.actions.values()
     ]
-    return row, deadline_rows, action_rows
+    task_rows = [{"ref": case.ref, **{k: task[k] for k in TASK_FIELDS}} for task in case.tasks.values()]
+    link_rows = [{"ref": case.ref, "linked": other} for other in case.links]
+    return row, deadline_rows, action_rows, task_rows, link_rows
 
 
 def owners(text: str | None) -> list[str]:

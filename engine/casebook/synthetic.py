@@ -71,7 +71,9 @@ class Walker:
     def walk(self, ref: str, opened_on: dt.date) -> None:
         definition = in_effect(self.definitions, opened_on) or self.definitions[0]
         calendar = calendar_for(definition)
-        case = self.book.open_case(ref, definition, opened_on, check_reference=False)
+        named = [f"{role}={spec.organisations[self.rng.randrange(len(spec.organisations))] if spec.organisations else 'Synthetic ' + role}"
+                 for role, spec in definition.parties.items() if spec.required]
+        case = self.book.open_case(ref, definition, opened_on, parties=named)
         on = opened_on
         visits: dict[str, int] = {}
         for _ in range(60):
@@ -82,8 +84,8 @@ class Walker:
                 return
             # Exits that nothing gates (a withdrawal, a national review) are rare; routes the facts decide are
             # not; going round a loop again is less likely each time.
-            weights = [(0.1 if d.states[e.target].final and not e.requires.criteria else 4)
-                       / (1 + 4 * visits.get(e.target, 0)) for e in options]
+            weights = [(0.1 if d.states[e.target or case.state].final and not e.requires.criteria else 4)
+                       / (1 + 4 * visits.get(e.target or case.state, 0)) for e in options]
             order = sorted(options, key=lambda e: -self.rng.random() * weights[options.index(e)])
             next_on = calendar.add_working_days(on, self.rng.choice(GAPS))
             if next_on > self.today:
@@ -115,17 +117,21 @@ class Walker:
 
 
 def generate(book: BulkCasebook, definitions: list[Definition], count: int, seed: int, years: int = 5,
-             progress: Callable[[Iterable[int]], Iterable[int]] = lambda items: items, prefix: str = "SYN") -> int:
-    """Open and walk ``count`` cases; return how many entries were written."""
+             progress: Callable[[Iterable[int]], Iterable[int]] = lambda items: items) -> int:
+    """Open and walk ``count`` cases; return how many entries were written. Their references follow the
+    process's reference pattern (:mod:`cspr.engine.casebook.references`)."""
+    from .references import references
+
     if count < 1:
         raise CsprError("give a number of cases of at least 1")
     definitions = sorted(definitions, key=lambda d: d.effective_from)
     first = max(definitions[0].effective_from, book.today - dt.timedelta(days=365 * years))
     span = (book.today - first).days
-    for i in progress(range(1, count + 1)):
+    opened = [first + dt.timedelta(days=random.Random(f"{seed}:{i}").randint(0, span)) for i in range(1, count + 1)]
+    refs = references(definitions[-1], [day.year for day in opened])
+    for i, ref in zip(progress(range(1, count + 1)), refs):
         rng = random.Random(f"{seed}:{i}")
         opened_on = first + dt.timedelta(days=rng.randint(0, span))
-        ref = f"{prefix}-{opened_on.year}-{i:06d}"
         Walker(book, definitions, book.today, rng).walk(ref, opened_on)
         book.release(ref)
         if book.pending >= BATCH:

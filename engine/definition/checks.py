@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from cspr.engine.errors import Problem
+
 from .checks_v2 import LanguageTwoChecks
 from .yamlsafe import Parsed, Path, format_path
 

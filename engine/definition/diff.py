@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .describe import anchor_words, cite_words, deadline_words
 from .builder import anchor_from, date_ref, rule_from
+from .describe import anchor_words, cite_words, deadline_words
 from .model import All, Any_, Citation, Definition
 from .rules import date_ref_words
 from .rules import describe as rule_words

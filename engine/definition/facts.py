@@ -60,6 +60,10 @@ def coerce(fact: Fact, raw: Any) -> Any:
     name = fact.id
     if raw is None:
         return None
+    if fact.derive is not None:
+        raise InputError(f"fact {name!r} is worked out from its dates ({fact.derive.unit.replace('_', ' ')} from "
+                         f"{fact.derive.start.kind} {fact.derive.start.ref!r} to {fact.derive.end.kind} "
+                         f"{fact.derive.end.ref!r}); record those instead")
     if fact.type == "boolean":
         if isinstance(raw, bool):
             return raw

@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Union
 
 from .workdays import PeriodUnit

@@ -41,7 +41,6 @@ from .model import (
 
 Truth = bool | None  # None: cannot tell yet
 _DATE_OPS = {"before": "before", "after": "after", "on_or_before": "on or before", "on_or_after": "on or after"}
-SETTLED = ("done", "waived")  # a task in one of these is received or no longer expected
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class Context:
 
     events: Mapping[str, tuple[dt.date, ...]] = field(default_factory=dict)  # event id -> dates, in order
     parties: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role -> organisations
-    tasks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> each task's status
+    tasks: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)  # kind -> each task: received or waived?
 
 
 
@@ -393,7 +392,7 @@ def _context_test(rule: EventTest | PartyTest | TasksTest, actual: Any) -> Truth
         return any(name in wanted for name in actual)
     if not actual:
         return None  # no task of the kind has been added yet
-    settled = all(status in SETTLED for status in actual)
+    settled = all(actual)
     return settled if rule.all_received else not settled
 
 
@@ -443,7 +442,7 @@ def _context_reason(definition: Definition, test: EventTest | PartyTest | TasksT
     title = f"'{definition.tasks[test.kind].title}'"
     if not actual:
         return f"no {title} task has been added yet"
-    waiting = sum(1 for status in actual if status not in SETTLED)
+    waiting = sum(1 for settled in actual if not settled)
     if waiting:
         return f"{waiting} of {len(actual)} {title} tasks still awaited"
     return f"every {title} task is received or waived ({len(actual)})"

@@ -17,6 +17,7 @@ import difflib
 from typing import Any
 
 from cspr.engine.errors import Problem
+
 from .resources import LANGUAGES, schema
 from .yamlsafe import Parsed, Path, format_path
 
@@ -211,3 +212,20 @@ def schema_findings(parsed: Parsed, file: str) -> tuple[list[Problem], set[Path]
         problems.append(Problem(file, line, column, format_path(path), message, "schema"))
     problems.sort(key=lambda p: (p.line, p.column))
     return problems, places
+
+
+def document_problems(parsed: Parsed, file: str, schema_document: dict[str, Any]) -> list[Problem]:
+    """Every violation of another JSON Schema (e.g. the scenario format's) in a parsed document, located."""
+    from jsonschema import Draft202012Validator
+
+    problems: list[Problem] = []
+    seen: set[tuple[int, int, str, str]] = set()
+    for error in Draft202012Validator(schema_document).iter_errors(parsed.data):
+        path, message, at_key = _explain(error)
+        line, column = parsed.where(path, key=at_key)
+        key = (line, column, format_path(path), message)
+        if key not in seen:
+            seen.add(key)
+            problems.append(Problem(file, line, column, format_path(path), message, "schema"))
+    problems.sort(key=lambda p: (p.line, p.column))
+    return problems

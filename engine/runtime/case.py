@@ -28,10 +28,10 @@ from typing import Any
 
 from cspr.engine.definition import facts as fact_values
 from cspr.engine.definition.model import Definition
-from cspr.engine.definition.rules import Evaluator, Verdict
+from cspr.engine.definition.rules import Context, Evaluator, Verdict
 from cspr.engine.errors import CsprError, InputError
 
-from .kinds import ActionStatus, RecordKind
+from .kinds import ActionStatus, RecordKind, TaskStatus
 
 KINDS = tuple(RecordKind)
 
@@ -88,7 +88,7 @@ class Step:
 
     event: str
     title: str
-    target: str
+    target: str | None  # None: the case stays where it is
     by: tuple[str, ...]
     blockers: tuple[Blocker, ...]
 
@@ -160,6 +160,12 @@ class Case:
         self.history: list[Record] = []
         self.stages_seen: set[str] = set()
         self.actions: dict[str, dict[str, Any]] = {}
+        # language 2
+        self.parties: dict[str, list[str]] = {}  # role -> the organisations named for it
+        self.party_signoffs: dict[str, dict[str, Record]] = {}  # role -> organisation -> its sign-off
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.links: list[str] = []  # cases this one was opened linked with
+        self.flags: list[tuple[Record, str]] = []  # events recorded off the usual route, with their words
 
     # -- queries -------------------------------------------------------------
 
@@ -177,7 +183,36 @@ class Case:
 
     def evaluator(self, extra: Mapping[str, Any] | None = None) -> Evaluator:
         facts = self.facts if not extra else _merged(self.facts, extra)
-        return Evaluator(self.definition, facts)
+        return Evaluator(self.definition, facts, self.context())
+
+    def context(self) -> Context:
+        """What language-2 rules read besides the facts: event dates, parties, tasks."""
+        events: dict[str, list[dt.date]] = {}
+        for record in self.history:
+            if record.kind == RecordKind.TRANSITION and record.name:
+                events.setdefault(record.name, []).append(record.on)
+        tasks: dict[str, list[bool]] = {}
+        for task in self.tasks.values():
+            tasks.setdefault(task["kind"], []).append(TaskStatus(task["status"]).settled)
+        return Context(events={k: tuple(v) for k, v in events.items()},
+                       parties={k: tuple(v) for k, v in self.parties.items()},
+                       tasks={k: tuple(v) for k, v in tasks.items()})
+
+    def who(self, role: str) -> str:
+        """A role as this case knows it: the organisation(s) named for it, else the role's name."""
+        from .parties import who
+
+        return who(self.definition, self.parties, role)
+
+    def violations(self) -> list[Blocker]:
+        """The process's consistency rules the case now breaks (known to be false)."""
+        evaluator = self.evaluator()
+        out = []
+        for rule in self.definition.consistency.values():
+            verdict = evaluator.rule(rule.rule)
+            if verdict.value is False:
+                out.append(Blocker("consistency", f"'{rule.title}' would no longer hold: {'; '.join(verdict.blockers())}"))
+        return out
 
     def criteria(self) -> dict[str, Verdict]:
         evaluator = self.evaluator()
@@ -211,7 +246,7 @@ class Case:
             elif not fact_values.fits(fact, value):
                 out.append(Blocker("fact", f"'{fact.label}' holds {value!r}, not a valid {fact.type}; "
                                            f"correct it ({fact_values.hint(fact)})"))
-        evaluator = Evaluator(d, facts)
+        evaluator = Evaluator(d, facts, self.context())
         for criterion_id in event.requires.criteria:
             if evaluator.value(criterion_id) is True:
                 continue
@@ -221,9 +256,14 @@ class Case:
                 out.append(Blocker("criterion", f"'{title}' is not met: {'; '.join(verdict.blockers())}"))
             elif verdict.value is None:
                 out.append(Blocker("criterion", f"cannot tell yet whether '{title}' holds: {'; '.join(verdict.blockers())}"))
-        for role in event.requires.signoff:
-            if role not in self.signoffs:
-                out.append(Blocker("signoff", f"needs sign-off from {d.roles[role].name} (cspr case signoff {self.ref} {role})"))
+        if event.requires.signoff_when or self.parties:
+            from .parties import signoff_blockers
+
+            out += signoff_blockers(self, event, evaluator)
+        else:
+            for role in event.requires.signoff:
+                if role not in self.signoffs:
+                    out.append(Blocker("signoff", f"needs sign-off from {d.roles[role].name} (cspr case signoff {self.ref} {role})"))
         return out
 
     def next_steps(self) -> list[Step]:
@@ -235,7 +275,16 @@ class Case:
 
     def signoff_roles_wanted(self) -> set[str]:
         """Roles whose sign-off some event from the current state needs."""
-        return {r for e in self.definition.events_from(self.state) for r in e.requires.signoff}
+        from .parties import roles_wanted
+
+        return roles_wanted(self, self.evaluator())
+
+    def off_route(self, event_id: str) -> str | None:
+        """The words that flag ``event_id`` if it were recorded now, off the process's usual route."""
+        event = self.definition.events[event_id]
+        if event.off_route is not None and self.state in event.off_route.states:
+            return event.off_route.words
+        return None
 
     # -- attachment to the machine -----------------------------------------------
 
@@ -259,6 +308,8 @@ class Case:
         typed = {name: fact_values.from_json(self.definition, name, value) for name, value in record.facts.items()}
         if record.kind == RecordKind.OPENED:
             self.state = self.definition.initial_state.id
+            self.parties = {role: list(names) for role, names in (record.data.get("parties") or {}).items()}
+            self.links = list(record.data.get("linked") or [])
             self.facts = _merged({}, typed)
             self.opened_on = self.entered_on = record.on
             self.entered_seq = record.seq
@@ -269,6 +320,8 @@ class Case:
             if record.name not in self.definition.roles:
                 raise HistoryInvalid(self.ref, record, [Blocker("role", f"no role {record.name!r} in {self.definition.label}")])
             self.signoffs[str(record.name)] = record
+            if record.data.get("party"):
+                self.party_signoffs.setdefault(str(record.name), {})[str(record.data["party"])] = record
         elif record.kind == RecordKind.TRANSITION:
             self._transition(record, typed)
         elif record.kind == RecordKind.MIGRATED:
@@ -276,6 +329,14 @@ class Case:
             self.stages_seen.add(self.stage)
         elif record.kind in (RecordKind.ACTION_ADDED, RecordKind.ACTION_DONE, RecordKind.ACTION_DROPPED):
             self._action(record)
+        elif record.kind == RecordKind.PARTY:
+            from .parties import apply_party
+
+            apply_party(self, record)
+        elif record.kind in (RecordKind.TASK_ADDED, RecordKind.TASK_DONE, RecordKind.TASK_WAIVED):
+            from .parties import apply_task
+
+            apply_task(self, record)
         self.history.append(record)
 
     def _action(self, record: Record) -> None:
@@ -312,9 +373,11 @@ class Case:
         if state != self.state:
             self.state = state
             self.signoffs = {}
+            self.party_signoffs = {}
             self.entered_seq, self.entered_on = record.seq, record.on
         else:
             self.signoffs = {r: s for r, s in self.signoffs.items() if r in definition.roles}
+            self.party_signoffs = {r: s for r, s in self.party_signoffs.items() if r in definition.roles}
         if attached:
             self.attach()
 
@@ -323,6 +386,7 @@ class Case:
         if name not in self.definition.events:
             raise HistoryInvalid(self.ref, record, [Blocker("state", f"no event {name!r} in {self.definition.label}")])
         before = self.facts
+        flag = self.off_route(name) if self.state in self.definition.events[name].sources else None
         self.facts = _merged(self.facts, typed)
         self.trusting = record.redacted
         try:
@@ -333,8 +397,13 @@ class Case:
             reasons = self.blockers(name, record.role) or [Blocker("state", "the process machine refused it")]
             self.facts = before
             raise HistoryInvalid(self.ref, record, reasons)
+        if flag is not None:
+            self.flags.append((record, flag))
+        if not self.definition.events[name].moves:
+            return  # recorded where the case is; it stays there, sign-offs and all
         self.state = new_state
         self.signoffs = {}
+        self.party_signoffs = {}
         self.entered_seq = record.seq
         self.entered_on = record.on
         self.stages_seen.add(self.stage)

@@ -20,8 +20,10 @@ from typing import Any, Protocol
 from cspr.engine.errors import CsprError
 from cspr.engine.runtime.case import Record
 
-# What a projection of one case is: its case_view row, its deadline_view rows, its action_view rows.
-Projection = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+# What a projection of one case is: its case_view row, its deadline_view rows, its action_view rows, and
+# (language 2) its task_view rows and its case_link rows.
+Projection = tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]],
+                   list[dict[str, Any]]]
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -134,8 +136,9 @@ class Store(Protocol):
 
     def clear_projections(self) -> None: ...
 
-    def stored_projections(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        """Every stored case, deadline and action row (for checking them against a replay)."""
+    def stored_projections(self) -> tuple[list[dict[str, Any]], ...]:
+        """Every stored case, deadline, action, task and link row, in the Projection's order (for checking
+        them against a replay)."""
         ...
 
     def list_cases(self, *, today: str, state: str | None = None, stage: str | None = None,
@@ -159,6 +162,15 @@ class Store(Protocol):
     def actions(self, *, status: str | None = None, ref: str | None = None, owner: str | None = None,
                 open_due_before: str | None = None) -> list[dict[str, Any]]:
         """Agreed actions, soonest due first."""
+        ...
+
+    def tasks(self, *, status: str | None = None, ref: str | None = None, kind: str | None = None,
+              open_due_before: str | None = None) -> list[dict[str, Any]]:
+        """Tasks across cases (language 2), soonest due first, each with its case's process_hash."""
+        ...
+
+    def linked_with(self, ref: str) -> list[str]:
+        """The cases linked with ``ref``, either way round (language 2)."""
         ...
 
     def counts(self, *, today: str) -> dict[str, int]:

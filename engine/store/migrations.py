@@ -224,6 +224,36 @@ CREATE TABLE action_view (
 CREATE INDEX action_view_status_due ON action_view (status, due);
 """
 
+# Migration 10 (both engines): a deadline's statutory date beside an agreed one, who agreed it, a clock
+# stopped, the unit of lateness; each task of a case; the cases a case was opened linked with.
+_LANGUAGE_2_PROJECTIONS = """
+ALTER TABLE deadline_view ADD COLUMN statutory_due {date};
+ALTER TABLE deadline_view ADD COLUMN extended_by TEXT;
+ALTER TABLE deadline_view ADD COLUMN paused_since {date};
+ALTER TABLE deadline_view ADD COLUMN late_in TEXT;
+CREATE TABLE task_view (
+    ref TEXT NOT NULL,
+    task TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    party_role TEXT NOT NULL,
+    party TEXT,
+    due {date},
+    status TEXT NOT NULL,
+    added_on {date} NOT NULL,
+    closed_on {date},
+    reason TEXT,
+    PRIMARY KEY (ref, task)
+);
+CREATE INDEX task_view_status_due ON task_view (status, due);
+CREATE TABLE case_link (
+    ref TEXT NOT NULL,
+    linked TEXT NOT NULL,
+    PRIMARY KEY (ref, linked)
+);
+CREATE INDEX case_link_linked ON case_link (linked);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("create the process, event and projection tables", """
         CREATE TABLE processes (
@@ -320,5 +350,7 @@ MIGRATIONS: list[Migration] = [
         ALTER TABLE deadline_view ADD COLUMN late_by INTEGER;
     """, None),
     Migration("store each deadline's settled status and working days late", _settle_deadlines, None),
+    Migration("add language 2's projections: agreed and paused deadlines, tasks, case links",
+              _LANGUAGE_2_PROJECTIONS.replace("{date}", "TEXT"), _LANGUAGE_2_PROJECTIONS.replace("{date}", "date")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,10 +25,23 @@ ENTRY_COLUMNS = ("id", "case_ref", "seq", "kind", "name", "on_date", "role", "ac
 CASE_COLUMNS = ("ref", "process_id", "version", "process_hash", "state", "state_title", "stage", "stage_title",
                 "final", "opened_on", "last_on", "last_seq")
 DEADLINE_COLUMNS = ("ref", "deadline", "title", "owner", "start", "due", "warn_from", "met_on", "applicable", "open",
-                    "reason", "settled", "late_by")
+                    "reason", "settled", "late_by", "statutory_due", "extended_by", "paused_since", "late_in")
+TASK_COLUMNS = ("ref", "task", "kind", "title", "party_role", "party", "due", "status", "added_on", "closed_on", "reason")
+LINK_COLUMNS = ("ref", "linked")
 ACTION_COLUMNS = ("ref", "action", "stage", "text", "owner", "due", "status", "added_on", "closed_on", "reason",
                   "agreed_by")
 PROCESS_COLUMNS = ("hash", "process_id", "version", "effective_from", "title", "source_text", "stored_at", "document")
+
+
+def _rows_of(projection: Projection, index: int) -> list[dict[str, Any]]:
+    """The rows of one listing table in a case's projection (every part after the first is a list of rows)."""
+    rows: list[dict[str, Any]] = projection[index]  # type: ignore[assignment]
+    return rows
+
+
+# The tables a case's projection fills besides case_view: (table, columns, index in the Projection).
+_PROJECTED = (("deadline_view", DEADLINE_COLUMNS, 1), ("action_view", ACTION_COLUMNS, 2),
+              ("task_view", TASK_COLUMNS, 3), ("case_link", LINK_COLUMNS, 4))
 
 
 def _insert(table: str, columns: Sequence[str], conflict: str = "") -> str:
@@ -212,22 +225,20 @@ class SqlStore:
         updates = ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "ref")
         self._executemany(_insert("case_view", CASE_COLUMNS, f"ON CONFLICT (ref) DO UPDATE SET {updates}"),
                           [p[0] for p in projections])
-        deadline_rows = [row for p in projections for row in p[1]]
-        action_rows = [row for p in projections for row in p[2]]
-        for table, columns, rows in (("deadline_view", DEADLINE_COLUMNS, deadline_rows),
-                                     ("action_view", ACTION_COLUMNS, action_rows)):
+        for table, columns, index in _PROJECTED:
+            rows = [row for p in projections for row in _rows_of(p, index)]
             self._executemany(f"DELETE FROM {table} WHERE ref = :ref", refs)
             if rows:
                 self._executemany(_insert(table, columns), rows)
 
     def clear_projections(self) -> None:
-        for table in ("case_view", "deadline_view", "action_view"):
+        for table in ("case_view", *(t for t, _, _ in _PROJECTED)):
             self._execute(f"DELETE FROM {table}")
 
-    def stored_projections(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    def stored_projections(self) -> tuple[list[dict[str, Any]], ...]:
         return (self._rows(f"SELECT {', '.join(CASE_COLUMNS)} FROM case_view ORDER BY ref"),
-                self._rows(f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM deadline_view ORDER BY ref, deadline"),
-                self._rows(f"SELECT {', '.join(ACTION_COLUMNS)} FROM action_view ORDER BY ref, action"))
+                *(self._rows(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(columns[:2])}")
+                  for table, columns, _ in _PROJECTED))
 
     def list_cases(self, *, today: str, state: str | None = None, stage: str | None = None,
                    with_open_due_before: bool = False, include_closed: bool = True) -> list[dict[str, Any]]:
@@ -294,6 +305,26 @@ class SqlStore:
             params["before"] = open_due_before
         return self._rows(f"SELECT {', '.join(ACTION_COLUMNS)} FROM action_view "
                           + (f"WHERE {' AND '.join(where)} " if where else "") + "ORDER BY due, ref, action", params)
+
+    def tasks(self, *, status: str | None = None, ref: str | None = None, kind: str | None = None,
+              open_due_before: str | None = None) -> list[dict[str, Any]]:
+        where, params = [], {}
+        for column, value in (("status", status), ("ref", ref), ("kind", kind)):
+            if value is not None:
+                where.append(f"t.{column} = :{column}")
+                params[column] = value
+        if open_due_before is not None:
+            where.append("t.status = 'open' AND t.due < :before")
+            params["before"] = open_due_before
+        return self._rows(f"SELECT {', '.join('t.' + c for c in TASK_COLUMNS)}, c.process_hash FROM task_view t "
+                          "JOIN case_view c ON c.ref = t.ref "
+                          + (f"WHERE {' AND '.join(where)} " if where else "")
+                          + "ORDER BY t.due NULLS LAST, t.ref, t.task", params)
+
+    def linked_with(self, ref: str) -> list[str]:
+        rows = self._rows("SELECT linked AS other FROM case_link WHERE ref = :ref UNION "
+                          "SELECT ref AS other FROM case_link WHERE linked = :ref ORDER BY other", {"ref": ref})
+        return [r["other"] for r in rows]
 
     def counts(self, *, today: str) -> dict[str, int]:
         row = self._rows("SELECT COUNT(*) AS cases, COALESCE(SUM(CASE WHEN final = FALSE THEN 1 ELSE 0 END), 0) AS open "

@@ -95,6 +95,18 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise _explain(self.path, exc) from None
 
+    @classmethod
+    def in_memory(cls) -> SqliteStore:
+        """A database that lives in memory and is gone when closed: nothing is written to disk
+        (``cspr check`` runs scenarios in one)."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store.location = ":memory:"
+        store._create = True
+        store.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store._prepare()
+        return store
+
     # -- set-up ----------------------------------------------------------------------
 
     def _prepare(self) -> None:
