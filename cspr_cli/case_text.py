@@ -58,7 +58,8 @@ def case_lines(view: CaseView) -> list[str]:
         lines.append("  none: the case is closed")
     for step in steps:
         who = ", ".join(d.roles[r].name for r in step.by)
-        lines.append(f"  {step.event}: {step.title} -> {d.states[step.target].title}")
+        where = d.states[step.target].title if step.target else "(the case stays where it is)"
+        lines.append(f"  {step.event}: {step.title} -> {where}")
         lines.append(f"    by {who}: " + ("READY" if step.ready else "blocked"))
         for blocker in step.blockers:
             lines.append(f"    - {blocker.message}")

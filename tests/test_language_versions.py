@@ -28,6 +28,7 @@ LANGUAGE_1_HASHES = {
     "tests/fixtures/every_key.yaml": "sha256:0b844ef5b6301a8be9e6030618f2f5004a257ddf367cbbdc1b26dbd7c36de26c",
     "tests/fixtures/minimal.yaml": "sha256:3fe340b5e4f1a97b1284b2d9250d660e833993ff5903ced1893625bd9d2d46d1",
     "tests/fixtures/processes/adult_review.yaml": "sha256:2c5fe1c9b6ff5d79ff433e786a2c0f663e0ad0734126fd3740fb6ca024fd5ffb",
+    "tests/fixtures/web/injection.yaml": "sha256:64951de0cdfe9dea25215fedc3a16e16936674f874b30d2bc58d882141efeee4",
 }
 
 # The language-1 schema is frozen. Its only change since language 2 began is in two descriptions (which

@@ -157,7 +157,8 @@ def _stages(d: Definition) -> list[dict[str, Any]]:
         for state in (s for s in d.states.values() if s.stage == stage.id):
             steps = [{
                 "id": e.id, "title": e.title, "description": e.description,
-                "to": d.states[e.target].title, "to_id": e.target, "by": names(d, e.by),
+                "to": d.states[e.target].title if e.target else "(the case stays where it is)", "to_id": e.target,
+                "by": names(d, e.by),
                 "needs": requirement_words(d, e), "citation": citation(d, e.cite),
             } for e in d.events_from(state.id)]
             states.append({"id": state.id, "title": state.title, "description": state.description,

@@ -171,7 +171,7 @@ def _verify(book: Any, anchors: list[str] | tuple[str, ...]) -> Report:
             report.findings.append(Finding("replay", ref, None, f"{ref} does not replay: {exc}"))
             continue
         same = stored_cases.pop(ref, None) == row
-        for by_ref, rows in zip(stored, tables):
+        for by_ref, rows in zip(stored, tables, strict=True):
             # each table's rows are keyed by the case and one more column (deadline, action, task, linked)
             same = by_ref.pop(ref, []) == sorted(rows, key=lambda r: str(_row_key(r))) and same
         if not same:

@@ -45,9 +45,10 @@ def extend(book: Any, ref: str, key: str, to: dt.date, by: str, reason: str, on:
         if number is None:  # the deadline itself, or the cycle still running
             timing = next((t for t in reversed(timings) if t.open), timings[-1])
         else:
-            timing = next((t for t in timings if t.deadline == key), None)
-            if timing is None:
+            found = next((t for t in timings if t.deadline == key), None)
+            if found is None:
                 raise InputError(f"{deadline.title} has no cycle {number} in {ref} ({len(timings)} so far)")
+            timing = found
         blockers = []
         if deadline.extension is None:
             blockers.append(Blocker("state", f"{d.label} does not provide for extending '{deadline.title}'"))

@@ -21,16 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from re import _constants as sre_constants  # type: ignore[attr-defined]  # Python's own regex parser
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from cspr.engine.errors import CsprError
-
-try:  # Python 3.11+: the parser moved
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
 
 _DIGITS = re.compile(r"[0-9]+")
 _MAX_CLASS = 256
@@ -119,12 +114,12 @@ def references(definition: Any, years: list[int]) -> Iterator[str]:
             yield f"SYN-{year}-{i:06d}"
         return
     counts: dict[int, int] = {}
-    made = []
+    made: list[str] = []
     for year in years:
         counts[year] = counts.get(year, 0) + 1
         ref = like_example(spec.example, year, counts[year])
         if ref is None or not re.fullmatch(spec.pattern, ref):
-            made = []
+            made.clear()
             break
         made.append(ref)
     if made and len(set(made)) == len(made):

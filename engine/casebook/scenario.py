@@ -305,8 +305,8 @@ def expectations(scenario: Scenario, book: Casebook, ref: str, expect: dict[str,
         check(("blocked", i), f"{event} to be", "blocked", "ready" if step is not None and step.ready else "blocked")
     criteria = case.criteria()
     for criterion, value in (expect.get("criteria") or {}).items():
-        got = criteria[criterion].value if criterion in criteria else f"no criterion {criterion!r}"
-        check(("criteria", criterion), f"criterion {criterion}", value, got)
+        holds = criteria[criterion].value if criterion in criteria else f"no criterion {criterion!r}"
+        check(("criteria", criterion), f"criterion {criterion}", value, holds)
     for task_id, wanted in (expect.get("tasks") or {}).items():
         task = case.tasks.get(task_id)
         for key, value in wanted.items():

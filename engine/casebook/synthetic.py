@@ -129,7 +129,7 @@ def generate(book: BulkCasebook, definitions: list[Definition], count: int, seed
     span = (book.today - first).days
     opened = [first + dt.timedelta(days=random.Random(f"{seed}:{i}").randint(0, span)) for i in range(1, count + 1)]
     refs = references(definitions[-1], [day.year for day in opened])
-    for i, ref in zip(progress(range(1, count + 1)), refs):
+    for i, ref in zip(progress(range(1, count + 1)), refs, strict=True):
         rng = random.Random(f"{seed}:{i}")
         opened_on = first + dt.timedelta(days=rng.randint(0, span))
         Walker(book, definitions, book.today, rng).walk(ref, opened_on)

@@ -69,7 +69,7 @@ def add(book: Any, ref: str, kind: str, party: str, due: dt.date | None = None, 
         book.append(case, RecordKind.TASK_ADDED, on, name=kind, role=spec.party, note=note,
                     data={"task": task_id, "kind": kind, "party": name, "due": due.isoformat(),
                           "due_given": given})
-    return case.tasks[task_id] | {"ref": ref}
+    return {**case.tasks[task_id], "ref": ref}
 
 
 def close(book: Any, ref: str, task_id: str, outcome: str, reason: str | None = None,
@@ -93,7 +93,7 @@ def close(book: Any, ref: str, task_id: str, outcome: str, reason: str | None = 
         kind = RecordKind.TASK_DONE if outcome == TaskStatus.DONE else RecordKind.TASK_WAIVED
         book.check_date(case, on, kind)
         book.append(case, kind, on, name=task["kind"], role=task["party_role"], note=reason, data={"task": task_id})
-    return case.tasks[task_id] | {"ref": ref}
+    return {**case.tasks[task_id], "ref": ref}
 
 
 def listing(book: Any, overdue: bool = False, ref: str | None = None, kind: str | None = None,

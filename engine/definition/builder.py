@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from .model import (
     ActionRule,
@@ -30,6 +30,7 @@ from .model import (
     EventTest,
     ExtensionRule,
     Fact,
+    FactOp,
     FactTest,
     Not,
     OffRoute,
@@ -51,7 +52,7 @@ from .model import (
 )
 from .workdays import PeriodUnit
 
-_FACT_OPS = ("equals", "one_of", "is_set", "includes", "at_least", "at_most", "between", "before", "after",
+_FACT_OPS: tuple[FactOp, ...] = ("equals", "one_of", "is_set", "includes", "at_least", "at_most", "between", "before", "after",
              "on_or_before", "on_or_after", "within")
 _PERIOD_UNITS = ("working_days", "calendar_days", "months")
 
@@ -118,11 +119,12 @@ def _rule(value: dict[str, Any]) -> Rule:
     if "tasks" in value:
         return TasksTest(value["tasks"], bool(value["all_received"]))
     if "party" in value:
-        op = next(o for o in ("equals", "one_of", "is_set") if o in value)
-        return PartyTest(value["party"], op, tuple(value[op]) if op == "one_of" else value[op])  # type: ignore[arg-type]
+        party_op: Literal["equals", "one_of", "is_set"] = (
+            "equals" if "equals" in value else "one_of" if "one_of" in value else "is_set")
+        return PartyTest(value["party"], party_op, tuple(value[party_op]) if party_op == "one_of" else value[party_op])
     for op in _FACT_OPS:
         if op in value:
-            return FactTest(value["fact"], op, _operand(op, value[op]))  # type: ignore[arg-type]
+            return FactTest(value["fact"], op, _operand(op, value[op]))
     raise AssertionError(f"schema let through a rule with no test: {value!r}")  # pragma: no cover
 
 
@@ -141,7 +143,7 @@ def anchor_from(value: dict[str, Any]) -> Anchor:
     """A deadline's anchor from its YAML form: fact, event (with its occurrence), earliest or latest."""
     for kind in ("earliest", "latest"):
         if kind in value:
-            return Anchor(kind, parts=tuple(anchor_from(part) for part in value[kind]))  # type: ignore[arg-type]
+            return Anchor(kind, parts=tuple(anchor_from(part) for part in value[kind]))
     if "fact" in value:
         return Anchor("fact", value["fact"])
     return Anchor("event", value["event"], value.get("occurrence", "latest"))
@@ -179,7 +181,7 @@ def _event(key: str, v: dict[str, Any], states: dict[str, Any]) -> Event:
 
 
 def _deadline(key: str, x: dict[str, Any]) -> Deadline:
-    direction = "after" if "after" in x else "before"
+    direction: Literal["after", "before"] = "after" if "after" in x else "before"
     extension = x.get("extension")
     return Deadline(
         id=key,

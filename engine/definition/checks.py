@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from cspr.engine.errors import Problem
@@ -88,7 +88,8 @@ class _Checker(LanguageTwoChecks):
         self.file = file
         self.problems: list[Problem] = []
         self.skip = {tuple(p) for p in skip}
-        self.language = self.doc.get("language_version") if self.doc.get("language_version") in (1, 2) else 2
+        said = self.doc.get("language_version")
+        self.language: int = said if said in (1, 2) else 2
 
     # -- helpers ------------------------------------------------------------
 
@@ -190,7 +191,8 @@ class _Checker(LanguageTwoChecks):
             return
         date_fact = opening.get("date_fact")
         if self.ref(("opening", "date_fact"), date_fact, "facts", "fact"):
-            kind = self.section("facts")[date_fact].get("type") if self.usable("facts", date_fact) else "date"
+            fact = self.usable("facts", date_fact)
+            kind = fact.get("type") if fact is not None else "date"
             if kind != "date":
                 self.add(("opening", "date_fact"), f"the opening fact {date_fact!r} must be a date fact, not {kind}")
         self.refs(("opening", "facts"), opening.get("facts"), "facts", "fact")
@@ -200,7 +202,7 @@ class _Checker(LanguageTwoChecks):
             self.date(("sources", source_id, "published"), source.get("published"))
         for path, cite in self.citations():
             if isinstance(cite, dict):
-                self.ref(path + ("source",), cite.get("source"), "sources", "source")
+                self.ref(path + ("source",), str(cite.get("source")), "sources", "source")
             else:
                 self.ref(path, cite, "sources", "source")
 
@@ -245,7 +247,8 @@ class _Checker(LanguageTwoChecks):
             uses[criterion_id] = set()
             self.check_rule(("criteria", criterion_id, "rule"), criterion.get("rule"), uses[criterion_id])
         for cycle_start in _cycles(uses):
-            self.add(("criteria", cycle_start, "rule"), f"criterion {cycle_start!r} depends on itself through other criteria; break the loop")
+            self.add(("criteria", cycle_start, "rule"),
+                     f"criterion {cycle_start!r} depends on itself through other criteria; break the loop")
 
     def check_rule(self, path: Path, rule: Any, uses: set[str]) -> None:
         if not isinstance(rule, dict):
@@ -275,7 +278,8 @@ class _Checker(LanguageTwoChecks):
                 if fact.get("type") != "list":
                     self.add(path + ("includes",), f"'includes' tests a list fact; {fact_id!r} is {fact.get('type')}: use equals")
                 elif fact.get("items") == "enum" and rule["includes"] not in (fact.get("values") or {}):
-                    self.add(path + ("includes",), f"{rule['includes']!r} is not one of the values of {fact_id!r}: {', '.join(fact.get('values') or {})}")
+                    values = ", ".join(fact.get("values") or {})
+                    self.add(path + ("includes",), f"{rule['includes']!r} is not one of the values of {fact_id!r}: {values}")
             self.check_comparison(path, fact_id, fact, rule)
         self.check_rule_v2(path, rule)
 
@@ -343,17 +347,17 @@ class _Checker(LanguageTwoChecks):
                                            "it would count as due soon before it starts")
             self.check_deadline_v2(path, deadline)
 
-    def check_anchor(self, path: Path, anchor: dict[str, Any], met_by: list[Any] = ()) -> None:  # type: ignore[assignment]
+    def check_anchor(self, path: Path, anchor: dict[str, Any], met_by: Sequence[Any] = ()) -> None:
         """A date fact or an event a deadline counts from (language 2: or the earliest or latest of several)."""
         for kind in ("earliest", "latest"):
             for i, part in enumerate(as_list(anchor.get(kind))):
                 if isinstance(part, dict):
                     self.check_anchor(path + (kind, i), part, met_by)
         if "fact" in anchor and self.ref(path + ("fact",), anchor["fact"], "facts", "fact"):
-            fact = self.usable("facts", anchor["fact"])
-            kind = fact.get("type") if fact is not None else "date"
-            if kind != "date":
-                self.add(path + ("fact",), f"a deadline is counted from a date fact; {anchor['fact']!r} is {kind}")
+            anchored = self.usable("facts", anchor["fact"])
+            anchored_kind = anchored.get("type") if anchored is not None else "date"
+            if anchored_kind != "date":
+                self.add(path + ("fact",), f"a deadline is counted from a date fact; {anchor['fact']!r} is {anchored_kind}")
         if "event" in anchor and self.ref(path + ("event",), anchor["event"], "events", "event"):
             if anchor["event"] in met_by:
                 self.add(path + ("event",), f"the deadline starts and is met by the same event {anchor['event']!r}")
@@ -383,11 +387,13 @@ class _Checker(LanguageTwoChecks):
             reached = set(_reach(initial[0], exits))
             for state_id in states:
                 if state_id not in reached:
-                    self.add(("states", state_id), f"state {state_id!r} cannot be reached from the initial state {initial[0]!r}; add an event leading to it", key=True)
+                    self.add(("states", state_id), f"state {state_id!r} cannot be reached from the initial state "
+                             f"{initial[0]!r}; add an event leading to it", key=True)
         for state_id, state in states.items():
             has_exit = any(state_id in self.sources(e) and "to" in e for e in events.values())
             if not state.get("final") and not has_exit:
-                self.add(("states", state_id), f"state {state_id!r} is not final but no event leaves it; add an event or mark it 'final: true'", key=True)
+                self.add(("states", state_id), f"state {state_id!r} is not final but no event leaves it; "
+                         "add an event or mark it 'final: true'", key=True)
 
     def sources(self, event: dict[str, Any]) -> list[str]:
         """The states an event may be recorded in ('any': every state that is not final)."""

@@ -13,6 +13,7 @@ refuses every key they read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .yamlsafe import Path
@@ -42,7 +43,7 @@ class LanguageTwoChecks:
     def usable(self, section: str, item_id: Any) -> dict[str, Any] | None: ...  # pragma: no cover
     def section(self, name: str) -> dict[str, Any]: ...  # type: ignore[empty-body]  # pragma: no cover
     def check_rule(self, path: Path, rule: Any, uses: set[str]) -> None: ...  # pragma: no cover
-    def check_anchor(self, path: Path, anchor: dict[str, Any], met_by: list[Any] = ...) -> None: ...  # type: ignore[assignment]  # pragma: no cover
+    def check_anchor(self, path: Path, anchor: dict[str, Any], met_by: Sequence[Any] = ...) -> None: ...  # pragma: no cover
     def sources(self, event: dict[str, Any]) -> list[str]: ...  # type: ignore[empty-body]  # pragma: no cover
 
     # -- the sections only language 2 has ------------------------------------------
@@ -95,7 +96,8 @@ class LanguageTwoChecks:
         for end in ("from", "to"):
             self.check_date_ref(path + ("derive", end), fact["derive"].get(end))
         fact_id = path[-1]
-        opening = self.doc.get("opening") if isinstance(self.doc.get("opening"), dict) else {}
+        opening = self.doc.get("opening")
+        opening = opening if isinstance(opening, dict) else {}
         if fact_id in _list(opening.get("facts")) or fact_id == opening.get("date_fact"):
             self.add(path + ("derive",), f"{fact_id!r} is derived, so it cannot be asked for when a case is opened")
         for event_id, event in self.items("events"):
@@ -195,7 +197,8 @@ class LanguageTwoChecks:
                 self.add(where, f"the event cannot be recorded at {state!r} (it is possible from: {', '.join(allowed)})")
 
     def check_deadline_v2(self, path: Path, deadline: dict[str, Any]) -> None:
-        period = deadline.get("period") if isinstance(deadline.get("period"), dict) else {}
+        period = deadline.get("period")
+        period = period if isinstance(period, dict) else {}
         extension = deadline.get("extension")
         if isinstance(extension, dict):
             self.refs(path + ("extension", "agreed_by"), extension.get("agreed_by"), "roles", "role")

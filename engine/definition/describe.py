@@ -178,11 +178,11 @@ def process_lines(definition: Definition) -> list[str]:
         lines += ["", "Parties (who fills a role, case by case)", "----------------------------------------"]
         for party in d.parties.values():
             named = ", ".join(party.organisations) if party.organisations else "any organisation, by name"
-            marks = [w for w, on in (("named when the case is opened", party.required),
+            notes = [w for w, on in (("named when the case is opened", party.required),
                                      ("several per case", party.multiple)) if on]
             if party.default:
-                marks.append(f"default {party.default}")
-            lines.append(f"{party.role}: {d.roles[party.role].name}: {named}" + (f" ({'; '.join(marks)})" if marks else ""))
+                notes.append(f"default {party.default}")
+            lines.append(f"{party.role}: {d.roles[party.role].name}: {named}" + (f" ({'; '.join(notes)})" if notes else ""))
 
     lines += ["", "Criteria", "--------"]
     for c in d.criteria.values():

@@ -130,11 +130,13 @@ class _Differ:
             "edition": "Edition", "effective_from": "In effect from", "supersedes": "Supersedes",
             "description": "Description", "reference": "Case reference format", "opening": "Opening",
         }
-        option = lambda o: f"--{o['option']}" if o and o.get("option") else "--on only"  # noqa: E731
-        if (self.a.get("opening") or {}).get("option") != (self.b.get("opening") or {}).get("option"):
-            self.add("process", None, "changed", "opening.option", self.a["opening"].get("option"),
-                     self.b["opening"].get("option"),
-                     f"The opening date may also be given as: {option(self.a['opening'])} → {option(self.b['opening'])}")
+        def option(opening: dict[str, Any]) -> str:
+            return f"--{opening['option']}" if opening.get("option") else "--on only"
+
+        before_opening, after_opening = self.a.get("opening") or {}, self.b.get("opening") or {}
+        if before_opening.get("option") != after_opening.get("option"):
+            self.add("process", None, "changed", "opening.option", before_opening.get("option"), after_opening.get("option"),
+                     f"The opening date may also be given as: {option(before_opening)} → {option(after_opening)}")
         for key, label in labels.items():
             before, after = self.a.get(key), self.b.get(key)
             if before == after:
@@ -142,7 +144,7 @@ class _Differ:
             if key == "opening":
                 if {k: v for k, v in (before or {}).items() if k != "option"} == {k: v for k, v in (after or {}).items() if k != "option"}:
                     continue  # only the option's name changed: said above
-                text = f"A case opens with {self._fact_list(self.old, before)} → {self._fact_list(self.new, after)}"
+                text = f"A case opens with {self._fact_list(self.old, before or {})} → {self._fact_list(self.new, after or {})}"
             elif key == "reference":
                 text = f"{label}: {_show(before and before['example'])} ({_show(before and before['pattern'])}) → " \
                        f"{_show(after and after['example'])} ({_show(after and after['pattern'])})"
@@ -157,7 +159,9 @@ class _Differ:
     def calendar(self) -> None:
         before, after = self.a.get("calendar", {}), self.b.get("calendar", {})
         if before.get("holidays") != after.get("holidays"):
-            region = lambda h: "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)  # noqa: E731
+            def region(h: dict[str, str]) -> str:
+                return "-".join(v for v in (h.get("country"), h.get("subdivision")) if v)
+
             self.add("calendar", None, "changed", "holidays", before.get("holidays"), after.get("holidays"),
                      f"Holiday region: {region(before.get('holidays', {}))} → {region(after.get('holidays', {}))}")
         old_days = {c["date"]: c["reason"] for c in before.get("closures", [])}
@@ -207,7 +211,9 @@ class _Differ:
             for old_role, new_role in self.role_map.items()
         }
         # Compare everything else as if the old role had been called by its successor's id.
-        swap = lambda ids: sorted(self.role_map.get(i, i) for i in ids)  # noqa: E731
+        def swap(ids: list[str]) -> list[str]:
+            return sorted(self.role_map.get(i, i) for i in ids)
+
         for event in self.a["events"].values():
             event["by"] = swap(event.get("by", []))
             signoff = event["requires"].get("signoff", [])
@@ -297,7 +303,9 @@ class _Differ:
         if key == "applies_when":
             return f"{name}: applies when: {_members(old or [], new or [], lambda c: self._name('criteria', c))}"
         if key == "warn":
-            words = lambda p: _period_words(p) + " before it is due" if p else "no warning"  # noqa: E731
+            def words(p: dict[str, int] | None) -> str:
+                return _period_words(p) + " before it is due" if p else "no warning"
+
             return f"{name}: due soon from {words(old)} → {words(new)}"
         if key == "stage":
             return f"{name}: moved from stage {self._name('stages', old)} to {self._name('stages', new)}"
@@ -310,44 +318,58 @@ class _Differ:
 
     def language_2_words(self, section: str, name: str, key: str, old: Any, new: Any) -> str | None:
         """The fields language 2 added, in words (None: not one of them)."""
-        if key == "extension":
-            who = lambda x: f"may be extended by {', '.join(self.role(r) for r in x['agreed_by'])}" if x else "no extension provided for"  # noqa: E731
-            return f"{name}: {who(old)} → {who(new)}"
-        if key == "pauses":
-            words = lambda ps: "; ".join(f"paused from {self._name('events', p['paused_by'])} until "  # noqa: E731
-                                         f"{self._name('events', p['resumed_by'])}" for p in ps) if ps else "never paused"
-            return f"{name}: {words(old)} → {words(new)}"
-        if key == "late_in":
-            unit = lambda u: (u or "working_days").replace("_", " ")  # noqa: E731
-            return f"{name}: lateness counted in {unit(old)} → {unit(new)}"
-        if key == "off_route":
-            words = lambda o: f"flagged '{o['words']}' at " + ", ".join(self._name("states", s) for s in o["from"]) if o else "never flagged"  # noqa: E731
-            return f"{name}: {words(old)} → {words(new)}"
+        words = {
+            "extension": self._extension_words, "pauses": self._pause_words, "late_in": _unit_words,
+            "off_route": self._off_route_words, "derive": self._derive_words,
+        }.get(key)
+        if words is not None:
+            prefix = "lateness counted in " if key == "late_in" else ""
+            return f"{name}: {prefix}{words(old)} → {prefix}{words(new)}"
         if key == "to" and (old is None or new is None):
-            where = lambda s: self._name("states", s) if s else "stays where it is"  # noqa: E731
-            return f"{name}: leads to {where(old)} → {where(new)}"
-        if key == "derive":
-            words = lambda x: (f"whole {x['in'].replace('_', ' ')} from {date_ref_words(self.new, date_ref(x['from']))} "  # noqa: E731
-                               f"to {date_ref_words(self.new, date_ref(x['to']))}") if x else "recorded, not derived"
-            return f"{name}: {words(old)} → {words(new)}"
-        if section == "parties" and key in ("organisations", "required", "multiple", "default"):
-            if key == "organisations":
-                return f"{name}: organisations: {_members(old or [], new or [], lambda o: repr(o))}"
-            if key in ("required", "multiple"):
-                words = {"required": "named when a case is opened", "multiple": "several per case"}[key]
-                return f"{name}: {words}: {_show(bool(old))} → {_show(bool(new))}"
+            return f"{name}: leads to {self._target_words(old)} → {self._target_words(new)}"
+        if section == "parties" and key == "organisations":
+            return f"{name}: organisations: {_members(old or [], new or [], repr)}"
+        if section == "parties" and key in ("required", "multiple"):
+            meaning = {"required": "named when a case is opened", "multiple": "several per case"}[key]
+            return f"{name}: {meaning}: {_show(bool(old))} → {_show(bool(new))}"
+        if section == "parties" and key == "default":
             return f"{name}: default organisation: {_show(old)} → {_show(new)}"
         if section == "tasks" and key == "party":
             return f"{name}: one for each {self.role(old)} → one for each {self.role(new)}"
         return None
 
+    def _extension_words(self, value: Any) -> str:
+        if not value:
+            return "no extension provided for"
+        return f"may be extended by {', '.join(self.role(r) for r in value['agreed_by'])}"
+
+    def _pause_words(self, value: Any) -> str:
+        if not value:
+            return "never paused"
+        return "; ".join(f"paused from {self._name('events', p['paused_by'])} until {self._name('events', p['resumed_by'])}"
+                         for p in value)
+
+    def _off_route_words(self, value: Any) -> str:
+        if not value:
+            return "never flagged"
+        return f"flagged '{value['words']}' at " + ", ".join(self._name("states", s) for s in value["from"])
+
+    def _derive_words(self, value: Any) -> str:
+        if not value:
+            return "recorded, not derived"
+        return (f"whole {value['in'].replace('_', ' ')} from {date_ref_words(self.new, date_ref(value['from']))} "
+                f"to {date_ref_words(self.new, date_ref(value['to']))}")
+
+    def _target_words(self, state: Any) -> str:
+        return self._name("states", state) if state else "stays where it is"
+
     def rule_words(self, ident: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> str:
         before, after = rule_from(old), rule_from(new)
-        if type(before) is type(after) and isinstance(before, (All, Any_)):
+        if isinstance(before, (All, Any_)) and isinstance(after, (All, Any_)) and type(before) is type(after):
             old_parts = [json.dumps(x, sort_keys=True) for x in old["all" if isinstance(before, All) else "any"]]
             new_parts = [json.dumps(x, sort_keys=True) for x in new["all" if isinstance(after, All) else "any"]]
-            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts) if key not in old_parts]
-            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts) if key not in new_parts]
+            added = [rule_words(self.new, r) for r, key in zip(after.rules, new_parts, strict=True) if key not in old_parts]
+            removed = [rule_words(self.old, r) for r, key in zip(before.rules, old_parts, strict=True) if key not in new_parts]
             parts = [f"added condition {w}" for w in added] + [f"removed condition {w}" for w in removed]
             if parts:
                 return f"{name}: " + "; ".join(parts)
@@ -358,7 +380,8 @@ class _Differ:
         def signoff_name(item: Any) -> str:
             if isinstance(item, str):
                 return self.role(item)
-            return f"{self.role(item['role'])} when {rule_words(self.new if item['role'] in self.new.roles else self.old, rule_from(item['when']))}"
+            side = self.new if item["role"] in self.new.roles else self.old
+            return f"{self.role(item['role'])} when {rule_words(side, rule_from(item['when']))}"
 
         for key, label, namer in (
             ("facts", "facts needed", lambda f: self._name("facts", f)),
@@ -376,6 +399,10 @@ class _Differ:
         return f"{name}: " + "; ".join(parts or ["values reordered"])
 
 
+def _unit_words(unit: Any) -> str:
+    return str(unit or "working_days").replace("_", " ")
+
+
 def _period_words(period: dict[str, int]) -> str:
     (unit, amount), = period.items()
     return PeriodUnit(unit).amount(amount)
@@ -388,17 +415,19 @@ def diff(old: Definition, new: Definition) -> list[Change]:
     return _Differ(old, new).run()
 
 
+def grouped(changes: list[Change]) -> list[tuple[str, list[Change]]]:
+    """The changes under headings: substance first, by section; changed citations after, in a group of their own."""
+    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
+    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
+    return [(heading, group) for heading, group in groups if group]
+
+
 def text_lines(old: Definition, new: Definition, changes: list[Change], markdown: bool = False) -> list[str]:
     head = f"{old.label} ({old.edition}) → {new.label} ({new.edition})"
     lines = [f"# Changes: {head}" if markdown else f"Comparing {head}"]
     if not changes:
         return lines + ["", "No differences."]
-    # Substance first, by section; changed citations after, in a group of their own.
-    groups = [(HEADINGS[s], [c for c in changes if c.section == s and c.field != "cite"]) for s in ("process", "calendar", *SECTIONS)]
-    groups.append(("Citations", [c for c in changes if c.field == "cite"]))
-    for heading, group in groups:
-        if not group:
-            continue
+    for heading, group in grouped(changes):
         lines += ["", f"## {heading}" if markdown else heading]
         if markdown:
             lines.append("")

@@ -71,8 +71,8 @@ def mermaid(d: Definition, highlight: str | None = None) -> str:
         lines.append(f'  n_anywhere>"{_mermaid_text(_anywhere_text(d, "<br/>"))}"]')
     for deadline in d.deadlines.values():
         lines.append(f'  d_{deadline.id}>"{_mermaid_text(_deadline_text(d, deadline.id, "<br/>"))}"]')
-        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -.- s_{state}")
+        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -.- s_{source}")
     for task in d.tasks.values():
         lines.append(f'  t_{task.id}>"{_mermaid_text(_task_text(d, task.id, "<br/>"))}"]')
     lines.append("  classDef deadline fill:#fff8e1,stroke:#f9a825,color:#5d4037")
@@ -116,8 +116,8 @@ def dot(d: Definition, highlight: str | None = None) -> str:
     for deadline in d.deadlines.values():
         text = _dot_text(_deadline_text(d, deadline.id, "\n"))
         lines.append(f'  d_{deadline.id} [shape=note, style=filled, fillcolor="#fff8e1", label="{text}"];')
-        for state in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
-            lines.append(f"  d_{deadline.id} -> s_{state} [style=dashed, arrowhead=none];")
+        for source in sorted({s for e in deadline.met_by for s in d.events[e].sources}):
+            lines.append(f"  d_{deadline.id} -> s_{source} [style=dashed, arrowhead=none];")
     for task in d.tasks.values():
         text = _dot_text(_task_text(d, task.id, "\n"))
         lines.append(f'  t_{task.id} [shape=note, style=filled, fillcolor="#fff8e1", label="{text}"];')

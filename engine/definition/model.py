@@ -23,12 +23,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
 from .workdays import PeriodUnit
 
 FactType = Literal["boolean", "integer", "date", "text", "enum", "list"]
-Scalar = Union[str, int, bool]
+Scalar = str | int | bool
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class TasksTest:
     all_received: bool
 
 
-Rule = Union[All, Any_, Not, CriterionRef, FactTest, EventTest, PartyTest, TasksTest]
+Rule = All | Any_ | Not | CriterionRef | FactTest | EventTest | PartyTest | TasksTest
 RULE_KEYS: tuple[str, ...] = ("all", "any", "not", "criterion", "fact", "equals", "one_of", "is_set", "includes",
                               *COMPARISONS, "event", "happened", "party", "tasks", "all_received")
 

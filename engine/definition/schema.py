@@ -103,7 +103,8 @@ def _explain(error: Any, language: int = 2, newer: frozenset[tuple[Path, str]] =
         names = ", ".join(repr(k) for k in missing)
         return path, f"missing required key{'s' if len(missing) > 1 else ''} {names}", True
     if "propertyNames" in error.schema_path and isinstance(value, str):
-        return path + (value,), f"{value!r} is not a valid identifier: use lower-case letters, digits and underscores, starting with a letter", True
+        return (path + (value,), f"{value!r} is not a valid identifier: use lower-case letters, digits and underscores, "
+                "starting with a letter", True)
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in value if k not in error.schema.get("properties", {})]
@@ -160,8 +161,8 @@ def _explain(error: Any, language: int = 2, newer: frozenset[tuple[Path, str]] =
         return path, "give exactly one of 'after' or 'before' to say where the deadline is counted from", False
     branches = error.validator_value if kind == "oneOf" and isinstance(error.validator_value, list) else []
     if branches and all(set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
-        names = [b["required"][0] for b in branches]
-        return path, f"give exactly one of {', '.join(names[:-1])} or {names[-1]}", False
+        keys = [str(b["required"][0]) for b in branches]
+        return path, f"give exactly one of {', '.join(keys[:-1])} or {keys[-1]}", False
     if kind in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 

@@ -266,8 +266,9 @@ def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[P
         mark = exc.problem_mark or exc.context_mark
         tabs = _tabs(text, mark)
         if tabs:
-            return Parsed(data=None), [Problem(file, line, column, "", f"tab character at {line}:{column}; YAML indents with spaces", "yaml")
-                                       for line, column in tabs]
+            return Parsed(data=None), [
+                Problem(file, line, column, "", f"tab character at {line}:{column}; YAML indents with spaces", "yaml")
+                for line, column in tabs]
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or "not valid YAML"
         if exc.context:

@@ -80,7 +80,7 @@ def cycles(case: Case, anchor: Anchor) -> list[Cycle]:
     if anchor.kind == "event" and anchor.occurrence == "each":
         found = occurrences(case, anchor.ref)
         return [Cycle(r.on, r.seq, nxt.seq if nxt else None, i, nxt.on if nxt else None)
-                for i, (r, nxt) in enumerate(zip(found, [*found[1:], None]), start=1)]
+                for i, (r, nxt) in enumerate(zip(found, [*found[1:], None], strict=True), start=1)]
     if anchor.kind in ("fact", "event"):
         known = _simple(case, anchor)
         return [Cycle(known[0], known[1])] if known else []
@@ -121,8 +121,9 @@ def pauses(case: Case, deadline: Deadline) -> list[tuple[dt.date, dt.date | None
             spans.append((since, None))
     merged: list[tuple[dt.date, dt.date | None]] = []
     for begin, end in sorted(spans, key=lambda p: (p[0], p[1] or dt.date.max)):
-        if merged and (merged[-1][1] is None or begin <= merged[-1][1]):  # type: ignore[operator]
-            last_begin, last_end = merged[-1]
+        last_end = merged[-1][1] if merged else None
+        if merged and (last_end is None or begin <= last_end):
+            last_begin = merged[-1][0]
             merged[-1] = (last_begin, None if end is None or last_end is None else max(last_end, end))
         else:
             merged.append((begin, end))
