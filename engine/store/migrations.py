@@ -225,13 +225,14 @@ CREATE INDEX action_view_status_due ON action_view (status, due);
 """
 
 # Migration 10 (both engines): a deadline's statutory date beside an agreed one, who agreed it, a clock
-# stopped, the unit of lateness; each task of a case; the cases a case was opened linked with.
+# stopped, the unit of lateness; each task of a case; the cases a case was opened linked with. PostgreSQL
+# can say IF NOT EXISTS everywhere, so running it twice there is harmless.
 _LANGUAGE_2_PROJECTIONS = """
-ALTER TABLE deadline_view ADD COLUMN statutory_due {date};
-ALTER TABLE deadline_view ADD COLUMN extended_by TEXT;
-ALTER TABLE deadline_view ADD COLUMN paused_since {date};
-ALTER TABLE deadline_view ADD COLUMN late_in TEXT;
-CREATE TABLE task_view (
+ALTER TABLE deadline_view ADD COLUMN {if_new}statutory_due {date};
+ALTER TABLE deadline_view ADD COLUMN {if_new}extended_by TEXT;
+ALTER TABLE deadline_view ADD COLUMN {if_new}paused_since {date};
+ALTER TABLE deadline_view ADD COLUMN {if_new}late_in TEXT;
+CREATE TABLE {if_new}task_view (
     ref TEXT NOT NULL,
     task TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -245,13 +246,13 @@ CREATE TABLE task_view (
     reason TEXT,
     PRIMARY KEY (ref, task)
 );
-CREATE INDEX task_view_status_due ON task_view (status, due);
-CREATE TABLE case_link (
+CREATE INDEX {if_new}task_view_status_due ON task_view (status, due);
+CREATE TABLE {if_new}case_link (
     ref TEXT NOT NULL,
     linked TEXT NOT NULL,
     PRIMARY KEY (ref, linked)
 );
-CREATE INDEX case_link_linked ON case_link (linked);
+CREATE INDEX {if_new}case_link_linked ON case_link (linked);
 """
 
 MIGRATIONS: list[Migration] = [
@@ -351,6 +352,7 @@ MIGRATIONS: list[Migration] = [
     """, None),
     Migration("store each deadline's settled status and working days late", _settle_deadlines, None),
     Migration("add language 2's projections: agreed and paused deadlines, tasks, case links",
-              _LANGUAGE_2_PROJECTIONS.replace("{date}", "TEXT"), _LANGUAGE_2_PROJECTIONS.replace("{date}", "date")),
+              _LANGUAGE_2_PROJECTIONS.replace("{date}", "TEXT").replace("{if_new}", ""),
+              _LANGUAGE_2_PROJECTIONS.replace("{date}", "date").replace("{if_new}", "IF NOT EXISTS ")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -268,8 +268,8 @@ class PostgresStore(SqlStore):
         def flags(table: str, row: dict[str, Any]) -> dict[str, Any]:
             return {**row, **{k: bool(row[k]) for k in _FLAGS.get(table, ())}}
 
-        super().put_projections([(flags("case_view", case), [flags("deadline_view", d) for d in deadlines], actions)
-                                 for case, deadlines, actions in projections])
+        super().put_projections([(flags("case_view", p[0]), [flags("deadline_view", d) for d in p[1]], p[2], p[3], p[4])
+                                 for p in projections])
 
     def redact(self, ref: str) -> int:
         """Blank a case's facts and notes through redact_case(), the one function allowed to (it runs as the owner)."""
