@@ -175,7 +175,9 @@ def _opening_date(versions: list[Any], on: dt.date | None, assignments: tuple[st
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint=where) from None
     if len(dates) > 1:
-        raise click.UsageError(f"the opening date is given twice, differently: {', '.join(w for w, _ in given)}")
+        from cspr.engine.errors import InputError
+
+        raise InputError(f"the opening date is given twice, differently: {', '.join(w for w, _ in given)}")
     return dates.pop()
 
 

@@ -31,8 +31,8 @@ def cli(db, *args, env=None):
 
 @pytest.mark.parametrize("args", [
     ("validate", "/dev/zero"), ("process", "show", "/dev/zero"), ("graph", "/dev/zero"),
-    ("case", "open", "LSBU-2026-201", "--aware-on", "2026-06-01", "--process", "/dev/zero"),
-    ("case", "open", "LSBU-2026-201", "--aware-on", "2026-06-01", "--facts", "/dev/zero"),
+    ("case", "open", "LSBU-2026-201", "--on", "2026-06-01", "--process", "/dev/zero"),
+    ("case", "open", "LSBU-2026-201", "--on", "2026-06-01", "--facts", "/dev/zero"),
     ("case", "fact", "LSBU-2026-015", "--facts", "/dev/zero"),
     ("calendar", "add", "2026-06-01", "5", "--process", "/dev/zero"),
 ], ids=lambda a: " ".join(a[:2]) + (" --facts" if "--facts" in a else " --process" if "--process" in a else ""))
@@ -78,7 +78,7 @@ def test_a_database_created_through_a_symbolic_link_is_owner_only(tmp_path):
     link.symlink_to(target)
     old = os.umask(0o022)
     try:
-        result = run_cli("--db", str(link), "--today", TODAY, "case", "open", "LSBU-2026-001", "--aware-on", "2026-06-01")
+        result = run_cli("--db", str(link), "--today", TODAY, "case", "open", "LSBU-2026-001", "--on", "2026-06-01")
     finally:
         os.umask(old)
     assert result.exit_code == 0, result.output
@@ -132,7 +132,7 @@ def test_the_same_id_and_version_with_other_rules_is_refused_naming_both_hashes(
     tweaked = load_file(path)
     assert (tweaked.id, tweaked.version) == (current.id, current.version)
     before = dump(db)
-    result = cli(db, "case", "open", "LSBU-2026-201", "--aware-on", "2026-06-01", "--process", str(path))
+    result = cli(db, "case", "open", "LSBU-2026-201", "--on", "2026-06-01", "--process", str(path))
     assert result.exit_code == 1, result.output
     assert current.content_hash in result.output and tweaked.content_hash in result.output
     assert "new version" in result.output
@@ -145,7 +145,7 @@ def test_the_same_id_and_version_with_other_rules_is_refused_naming_both_hashes(
 @pytest.mark.parametrize("ref", ["LSBU-2026-201\n", "LSBU-2026-201\nX", "\nLSBU-2026-201"])
 def test_a_reference_with_a_line_break_is_refused(db, ref):
     before = dump(db)
-    result = cli(db, "case", "open", ref, "--aware-on", "2026-06-01")
+    result = cli(db, "case", "open", ref, "--on", "2026-06-01")
     assert result.exit_code == 1
     assert dump(db) == before
 

@@ -32,7 +32,7 @@ def cli(db, today, *args):
 
 
 WRITES = [
-    ("case", "open", "LSBU-2026-201", "--aware-on", "2026-06-01"),
+    ("case", "open", "LSBU-2026-201", "--on", "2026-06-01"),
     ("case", "note", "LSBU-2026-015", "rehearsed note"),
     ("case", "note", "LSBU-2026-015", "rehearsed note", "--on", "2026-06-09"),  # even dated in the past
     ("case", "fact", "LSBU-2026-015", "sudi=no"),
@@ -126,7 +126,7 @@ def test_an_awareness_date_in_the_future_is_refused(db):
     before = dump(db)
     result = cli(db, PAST, "case", "fact", "LSBU-2026-015", "aware_on=2026-06-20")
     assert result.exit_code == 1 and "after the day it is recorded" in result.output
-    result = cli(db, PAST, "case", "open", "LSBU-2026-301", "--aware-on", "2026-06-01", "--fact", "aware_on=2026-06-05")
+    result = cli(db, PAST, "case", "open", "LSBU-2026-301", "--on", "2026-06-01", "--fact", "aware_on=2026-06-05")
     assert result.exit_code == 1 and "given twice" in result.output
     assert dump(db) == before
 

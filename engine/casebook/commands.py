@@ -367,10 +367,10 @@ def reproject(book: Casebook, progress: Any = None) -> Rebuilt:
 
 
 def _stored_by_case(book: Casebook) -> dict[str, Any]:
-    """The stored projection of every case, as (case row, deadline rows, action rows)."""
-    case_rows, deadline_rows, action_rows = book.store.stored_projections()
-    out: dict[str, Any] = {row["ref"]: (row, [], []) for row in case_rows}
-    for index, rows in ((1, deadline_rows), (2, action_rows)):
+    """The stored projection of every case, as (case row, deadline rows, action rows, task rows, link rows)."""
+    case_rows, *tables = book.store.stored_projections()
+    out: dict[str, Any] = {row["ref"]: (row, *([] for _ in tables)) for row in case_rows}
+    for index, rows in enumerate(tables, start=1):
         for row in rows:
             if row["ref"] in out:
                 out[row["ref"]][index].append(row)

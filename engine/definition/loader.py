@@ -14,8 +14,6 @@ import os
 
 from cspr.engine.errors import DefinitionError, Problem
 
-from cspr.engine.errors import DefinitionError, Problem
-
 from .builder import build, rule_from  # noqa: F401 - rule_from is part of the loader's interface
 from .checks import broken_parts, check_references
 from .model import Definition

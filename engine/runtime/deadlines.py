@@ -49,7 +49,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from cspr.engine.definition.model import Deadline, Definition
-from cspr.engine.definition.workdays import PeriodUnit, WorkingCalendar
+from cspr.engine.definition.workdays import PeriodUnit, WorkingCalendar, calendar_of
 
 from . import clock as clocks
 from .kinds import TaskStatus
@@ -274,10 +274,7 @@ class Assessment:
         return out
 
 
-def calendar_for(definition: Definition) -> WorkingCalendar:
-    from cspr.engine.definition.workdays import calendar_of
-
-    return calendar_of(definition)
+calendar_for = calendar_of  # a definition's working-day calendar, built once (its cache is cleared with it)
 
 
 @cache
