@@ -103,7 +103,9 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
         how = "its history replayed" if data.get("history_fits") else f"state mapped {data.get('state_before')} -> {data.get('state')}"
         what = f"moved from {data.get('from_version')} to {data.get('to_version')} ({how}); {str(data.get('to_hash'))[:19]}…"
     elif record.kind == RecordKind.REDACTED:
-        what = f"redacted: the facts and notes of {record.data.get('entries')} entries removed; reason: {record.data.get('reason')}"
+        named = record.data.get("entries")
+        count = len(named) if isinstance(named, list) else named
+        what = f"redacted: the facts and notes of {count} entries removed; reason: {record.data.get('reason')}"
     else:
         what = record.kind
     if record.redacted:

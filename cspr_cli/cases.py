@@ -331,18 +331,28 @@ def deadlines(within: int | None, overdue: bool, ics: Path | None, db_path: str 
 @db_option
 @json_option
 def rebuild(db_path: str | None, as_json: bool) -> None:
-    """Rebuild the case list and deadline tables from the event history."""
+    """Rebuild the case list and deadline tables from the event history.
+
+    Puts back any append-only guard that is missing (after 'cspr audit verify'
+    named it). Refuses, changing nothing, while the case list or the anchor log
+    says the history was longer than it is: rebuilding would hide the deletion.
+    A case whose history no longer replays is reported and keeps its rows, and
+    the exit status is 1."""
     from .output import progress
 
     with casebook(db_path) as book:
         result = book.rebuild(progress=progress("Replaying cases"))
     if as_json:
-        emit_json({"cases": result.cases, "ok": result.ok, "today": today(),
-                   "failed": [{"case": ref, "message": message} for ref, message in result.failed]})
+        emit_json({"cases": result.cases, "ok": result.ok, "today": today(), "guards_restored": result.restored,
+                   "failed": [{"case": ref, "message": message} for ref, message in result.failed],
+                   "leftover": result.leftover})
     else:
+        lines = [f"Put back the append-only guard {name}." for name in result.restored]
         done = result.cases - len(result.failed)
-        lines = [f"Rebuilt the projections of {done}{f' of {result.cases}' if result.failed else ''} "
-                 f"case{'s' if result.cases != 1 else ''} from their events."]
+        lines += [f"Rebuilt the projections of {done}{f' of {result.cases}' if result.failed else ''} "
+                  f"case{'s' if result.cases != 1 else ''} from their events."]
         lines += [f"FAILED {ref}: {message} (its listing rows were left as they were)" for ref, message in result.failed]
         emit_lines(lines)
+        if result.leftover:
+            say(f"Warning: {result.leftover}", err=True)
     click.get_current_context().exit(0 if result.ok else 1)

@@ -11,15 +11,30 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Keep the holiday cache of this test run apart from the user's own.
-os.environ.setdefault("CSPR_CACHE_DIR", str(Path(__import__("tempfile").mkdtemp(prefix="cspr-cache-"))))
+# Keep the holiday cache, the key that seals databases and the anchor log of this test run apart from the
+# user's own (subprocesses inherit them). One anchor log serves every database of the run: lines name theirs.
+_RUN = Path(__import__("tempfile").mkdtemp(prefix="cspr-test-run-"))
+os.environ.setdefault("CSPR_CACHE_DIR", str(_RUN / "cache"))
+os.environ.setdefault("CSPR_KEY_FILE", str(_RUN / "config" / "key"))
+os.environ.setdefault("CSPR_ANCHOR_LOG", str(_RUN / "anchors.log"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# Hypothesis: "default" for a developer (random, remembered failures); "ci" (set by .ci/run) is fixed and
+# thorough: derandomized, so a run's result never depends on a seed or on examples saved by earlier runs, and
+# each property test tries EXAMPLE_SCALE times the examples it asks for (see examples()).
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
-settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True, database=None,
+                          max_examples=200)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+EXAMPLE_SCALE = 2 if PROFILE == "ci" else 1
+
+
+def examples(count: int) -> int:
+    """How many examples a property test tries: ``count``, more under the CI profile."""
+    return count * EXAMPLE_SCALE
 
 
 def dump(path) -> str:
@@ -117,10 +132,52 @@ def _demo_original(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_db(_demo_original, tmp_path):
-    """A fresh copy of the demo database (made once per run: the demo takes a second)."""
-    import shutil
-
+def demo_db(_demo_original, tmp_path, monkeypatch):
+    """A fresh copy of the demo database (made once per run: the demo takes a second), with its own copy of the
+    anchor log (a copy of a database is the same database: writing to two copies would fork its history)."""
     path = tmp_path / "demo.db"
-    shutil.copy2(_demo_original, path)
+    copy_database_file(_demo_original, path)
+    log = tmp_path / "anchors.log"
+    log.write_bytes(Path(os.environ["CSPR_ANCHOR_LOG"]).read_bytes())
+    monkeypatch.setenv("CSPR_ANCHOR_LOG", str(log))
     return path
+
+
+def copy_database_file(source, target) -> None:
+    """Copy an SQLite database as it stands (its write-ahead log included), owner-only like the original."""
+    import sqlite3
+
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.chmod(target, 0o600)
+
+
+@pytest.fixture(scope="session")
+def _pg_demo_template(pg_server):
+    """The demo in a PostgreSQL database, once per run, to be copied by each test that needs it; with the
+    anchor log as the demo left it."""
+    result = run_cli("demo", "--db", pg_server.url(pg_server.create_database("cspr_demo", template="cspr_template")))
+    assert result.exit_code == 0, result.output
+    return "cspr_demo", Path(os.environ["CSPR_ANCHOR_LOG"]).read_bytes()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_database(request, tmp_path, monkeypatch):
+    """The demo's four cases on each engine in turn (a fresh copy for each test, with its own anchor log)."""
+    from .helpers.databases import PostgresDatabase, SqliteDatabase
+
+    if request.param == "sqlite":
+        return SqliteDatabase(request.getfixturevalue("demo_db"))
+    server = request.getfixturevalue("pg_server")
+    template, log = request.getfixturevalue("_pg_demo_template")
+    name = f"test_{next(_databases)}"
+    server.create_database(name, template=template)
+    (tmp_path / "anchors.log").write_bytes(log)
+    monkeypatch.setenv("CSPR_ANCHOR_LOG", str(tmp_path / "anchors.log"))
+    request.addfinalizer(lambda: server.drop_database(name))
+    return PostgresDatabase(server, name, server.url(name))

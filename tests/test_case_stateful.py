@@ -18,7 +18,7 @@ from cspr.engine.definition.catalog import resolve
 from cspr.engine.errors import CsprError
 from cspr.engine.store.interface import open_store
 
-from .conftest import dump
+from .conftest import dump, examples
 
 DEFINITION = resolve("cspr_pan_lancashire@2025.1")
 REF = "LSBU-2024-001"
@@ -161,5 +161,5 @@ class CaseMachine(RuleBasedStateMachine):
             fresh_store.close()
 
 
-CaseMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=40, deadline=None)
+CaseMachine.TestCase.settings = settings(max_examples=examples(20), stateful_step_count=40, deadline=None)
 TestCaseMachine = CaseMachine.TestCase

@@ -85,3 +85,19 @@ def test_killed_writers_leave_all_or_nothing(database):
             assert db.rows("PRAGMA integrity_check")[0][0] == "ok"
         assert verify(db)["integrity_check"] == "ok"  # chains intact, projections match: no command half-applied
     assert db.rows("SELECT COUNT(*) FROM events")[0][0] > 12
+
+
+def test_verifying_while_eight_processes_write_never_raises_a_false_alarm(database, tmp_path):
+    """200 full verifications, each of one snapshot, while 8 processes write: not one reports tampering."""
+    db = database
+    assert run_cli("--db", db.spec, "--today", "2026-06-10", "case", "open", "LSBU-2026-001", "--on", "2026-06-01").exit_code == 0
+    stop = tmp_path / "stop"
+    writers = [writer("busy", db.spec, f"LSBU-30{10 + i}", stop, 0.25) for i in range(8)]
+    verifier = writer("verify", db.spec, 200, stop)
+    alarms, progress = verifier.communicate(timeout=600)
+    finish(writers)
+    assert verifier.returncode == 0, progress
+    assert alarms == "", alarms  # each line would be a verification that failed on an intact database
+    sizes = [int(line.split()[1]) for line in progress.splitlines() if line.startswith("entries ")]
+    assert len(sizes) == 200 and sizes[-1] > sizes[0]  # the database grew while it was verified
+    assert verify(db)["entries"] > sizes[-1] - 1

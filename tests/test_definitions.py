@@ -19,7 +19,7 @@ from cspr.engine.definition.resources import process_files, schema, schema_path
 from cspr.engine.definition.yamlsafe import parse_yaml
 from cspr.engine.errors import DefinitionError
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, examples
 
 # --- the shipped files -------------------------------------------------------------------
 
@@ -360,7 +360,7 @@ def pan_lancashire_data() -> dict[str, Any]:
     return parsed.data
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(seed=st.integers(0, 2**32 - 1), comment=st.text(alphabet=st.characters(categories=["L", "N", "Zs"]), max_size=40))
 def test_hash_ignores_key_order_comments_and_layout(pan_lancashire_data, seed, comment):
     reference = load_text(yaml.safe_dump(pan_lancashire_data, sort_keys=True))

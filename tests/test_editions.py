@@ -17,7 +17,7 @@ from cspr.engine.definition.loader import load_file, load_text
 from cspr.engine.definition.yamlsafe import parse_yaml
 from cspr.engine.errors import DefinitionError
 
-from .conftest import FIXTURES, ROOT, dump, run_cli
+from .conftest import FIXTURES, ROOT, dump, examples, run_cli
 
 CURRENT = ROOT / "processes" / "cspr_pan_lancashire.yaml"
 WT2023 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2023.yaml"
@@ -186,7 +186,7 @@ BASE = parse_yaml((FIXTURES / "every_key.yaml").read_bytes(), "x")[0].data
 BASE_LEAVES = list(_leaves(BASE))
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(index=st.integers(0, len(BASE_LEAVES) - 1), how=st.sampled_from(["text", "number", "flip", "same"]), seed=st.integers(0, 999))
 def test_diff_is_empty_exactly_when_the_hashes_agree(index, how, seed):
     path, value = BASE_LEAVES[index]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import FIXTURES, ROOT, dump, run_cli
+from .conftest import FIXTURES, ROOT, dump, examples, run_cli
 
 HOSTILE = sorted((FIXTURES / "hostile").glob("*.yaml"))
 CURRENT = ROOT / "processes" / "cspr_pan_lancashire.yaml"
@@ -61,7 +61,7 @@ COMMANDS = st.sampled_from([
 ])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(command=COMMANDS, args=st.lists(TOKENS, max_size=6))
 def test_any_arguments_give_one_line_and_change_nothing_when_refused(template, tmp_path, command, args):
     db = tmp_path / "fuzz.db"
@@ -76,7 +76,7 @@ def test_any_arguments_give_one_line_and_change_nothing_when_refused(template, t
 FACT_VALUES = st.one_of(TEXT, st.integers().map(str), st.sampled_from(["yes", "no", "true", "2026-01-01", "died", ""]))
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(100), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(["harm", "sudi", "children_count", "aware_on", "agencies_involved", "referring_agency",
                              "lcspr_decision", "nonexistent"]), value=FACT_VALUES)
 def test_any_fact_value_is_stored_typed_or_refused(template, tmp_path, name, value):

@@ -79,13 +79,15 @@ def test_both_engines_answer_every_query_the_same(tmp_path, pg_database, fixed_c
     answers = []
     for spec in (str(tmp_path / "same.db"), pg_database.spec):
         store = open_store(spec, create=True)
+        with store.write():  # one database identity for both, so the keyed chains agree too
+            store.import_history([], [], meta={"database_id": "db:contract-queries"})
         for path in [*sorted((ROOT / "tests" / "scenarios").glob("*.yaml")), ROOT / "scenarios" / "demo.yaml"]:
             scenario = Scenario.load(path)
             book = Casebook(store, today=scenario.today, actor="contract")
             for outcome in scenario.run(book):
                 assert not outcome.failures, (path.name, outcome.failures)
         _agree_actions(Casebook(store, today=TODAY, actor="contract"))
-        assert store.redact("LSBU-2026-015") > 0  # blanked content reads back the same too
+        assert Casebook(store, today=TODAY, actor="contract").redact("LSBU-2026-015", "contract").blanked > 0
         answers.append(everything(store, "2026-06-10"))
         store.close()
     sqlite, postgresql = answers
@@ -101,6 +103,8 @@ def test_batched_and_single_writes_seal_the_same_history(tmp_path, pg_database, 
     heads = []
     for spec in (str(tmp_path / "bulk.db"), pg_database.spec):
         store = open_store(spec, create=True)
+        with store.write():
+            store.import_history([], [], meta={"database_id": "db:contract-bulk"})
         book = BulkCasebook(store, today=TODAY, actor="synthetic")
         assert generate(book, definitions, 40, seed=7) > 200
         heads.append((store.entries(), store.stored_projections()))
@@ -145,12 +149,21 @@ def test_an_unknown_case_reads_as_nothing(book):
 
 def test_redaction_blanks_content_only(book):
     book.note(REF, "a name that must go")
-    with book.transaction():
-        assert book.store.redact(REF) == 2
-        book.append(book.load(REF), "redacted", TODAY, data={"reason": "test"})
+    done = book.redact(REF, "test")
+    assert (done.entries, done.blanked) == ([1, 2], 2)
     entries = book.store.entries(REF)
     assert [(e["redacted"], e["facts"], e["note"]) for e in entries[:2]] == [(1, "{}", None), (1, "{}", None)]
-    assert entries[2]["redacted"] == 0 and book.verify().ok
+    assert entries[2]["redacted"] == 0 and entries[2]["kind"] == "redacted" and book.verify().ok
+
+
+def test_the_store_blanks_nothing_no_redaction_entry_names(book, database):
+    """Blanking is the second half of a redaction: without its entry, the guard refuses it (both engines)."""
+    book.note(REF, "stays")
+    before = database.dump()
+    with pytest.raises(StoreError, match="only a recorded redaction"):
+        with book.transaction():
+            book.store.redact(REF)
+    assert database.dump() == before
 
 
 def test_copy_refuses_a_target_that_is_not_empty(book, tmp_path):

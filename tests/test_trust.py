@@ -26,10 +26,8 @@ TODAY = "2026-06-10"
 
 
 @pytest.fixture
-def db(database):
-    result = run_cli("demo", "--db", database.spec)
-    assert result.exit_code == 0, result.output
-    return database
+def db(demo_database):
+    return demo_database
 
 
 def cli(db, *args, env=None):
@@ -50,9 +48,9 @@ def findings(db):
 def test_an_untouched_database_verifies(db):
     report = findings(db)
     assert report["ok"] and report["entries"] == 48 and report["cases"] == 4
-    assert report["head"].startswith("sha256:") and report["integrity_check"] == "ok" and report["engine"] == db.engine
+    assert report["head"].startswith("hmac-sha256:") and report["integrity_check"] == "ok" and report["engine"] == db.engine
     text = cli(db, "audit", "verify").stdout
-    assert "Every case chain, the database chain and the projections are intact." in text
+    assert "Every case chain, the database chain, the anchors and the projections are intact." in text
 
 
 def test_an_edited_entry_is_named(db):
@@ -82,7 +80,7 @@ def test_deleting_the_latest_entry_of_a_case_breaks_the_database_chain(db):
     report = findings(db)
     kinds = {(f["kind"], f["case"]) for f in report["findings"]}
     assert ("chain", "LSBU-2026-007") in kinds  # the next entry written after the deleted one
-    assert ("projection", "LSBU-2025-031") in kinds
+    assert ("truncated", "LSBU-2025-031") in kinds  # the case list says #17
 
 
 def test_deleting_a_whole_case_is_caught(db):
@@ -116,7 +114,8 @@ def test_a_tampered_projection_is_caught(db):
 
 
 def _rechain(db):
-    """What an insider who knows the algorithm could do: recompute every hash after an edit."""
+    """What an insider who knows the algorithm but not the key could do: recompute every hash after an edit,
+    the database chain unkeyed."""
     heads, chain, updates = {}, GENESIS, []
     for row in db.rows("SELECT id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data "
                        "FROM events ORDER BY id"):
@@ -137,9 +136,10 @@ def test_an_anchor_catches_a_history_rewritten_with_new_hashes(db):
     assert cli(db, "audit", "verify", "--anchor", anchor).exit_code == 0  # the chain grew through the anchor
     tamper(db, "UPDATE events SET note = 'rewritten' WHERE case_ref = 'LSBU-2025-031' AND seq = 17")
     _rechain(db)
-    assert findings(db)["ok"]  # the chains alone cannot tell...
+    found = {f["kind"] for f in findings(db)["findings"]}
+    assert {"key", "truncated"} <= found  # no keyed value left, and the anchor log's heads are gone
     result = cli(db, "audit", "verify", "--anchor", anchor)
-    assert result.exit_code == 1 and "no longer passes through the anchor" in result.stdout  # ...the anchor can
+    assert result.exit_code == 1 and "no longer passes through the anchor" in result.stdout
 
 
 def test_the_history_refuses_updates_other_than_redaction(db):
@@ -208,8 +208,8 @@ def test_redaction_removes_content_keeps_the_chain_and_records_who(db, tmp_path)
 
 
 def test_content_blanked_without_a_recorded_redaction_is_named(db):
-    """The triggers let a redaction blank content; one that bypassed 'cspr case redact' left no record."""
-    db.execute("UPDATE events SET redacted = TRUE, facts = '{}', note = NULL WHERE case_ref = 'LSBU-2026-007' AND seq <= 3")
+    """Behind the guards (which refuse it), content blanked without 'cspr case redact' left no record."""
+    db.tamper("UPDATE events SET redacted = TRUE, facts = '{}', note = NULL WHERE case_ref = 'LSBU-2026-007' AND seq <= 3")
     kinds = {(f["kind"], f["case"], f["seq"]) for f in findings(db)["findings"]}
     assert ("redaction", "LSBU-2026-007", 3) in kinds
 
@@ -270,8 +270,15 @@ def test_a_schema_1_database_is_hashed_on_first_use(tmp_path):
     store = open_store(path)
     assert store.schema_version == SCHEMA_VERSION
     store.close()
-    assert findings(path)["ok"]
-    assert findings(path)["head"] == findings(tmp_path / "new.db")["head"]
+    report = findings(path)
+    assert report["ok"] and report["database"] is None  # not sealed with a key until its first write
+    unkeyed = GENESIS
+    for (entry_hash,) in sqlite3.connect(tmp_path / "new.db").execute("SELECT hash FROM events ORDER BY id"):
+        unkeyed = link(unkeyed, entry_hash)
+    assert report["head"] == unkeyed  # the same entries, hashed as the first hashed databases were
+    assert cli(path, "case", "note", "LSBU-2026-015", "the first keyed entry").exit_code == 0
+    sealed = findings(path)
+    assert sealed["ok"] and sealed["head"].startswith("hmac-sha256:") and sealed["database"]
 
 
 def test_a_schema_7_database_gets_each_deadlines_settled_status_and_lateness(tmp_path):
@@ -315,7 +322,7 @@ def test_a_schema_9_database_gets_the_language_2_projections(tmp_path):
     old.close()
     assert findings(path)["ok"]  # opening it migrates
     migrated = sqlite3.connect(path)
-    assert migrated.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == 10
+    assert migrated.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == SCHEMA_VERSION
     assert migrated.execute("SELECT COUNT(*) FROM task_view").fetchone()[0] == 0
     assert {r[1] for r in migrated.execute("PRAGMA table_info(deadline_view)")} >= {"statutory_due", "extended_by"}
     migrated.close()
@@ -330,3 +337,126 @@ def test_the_hash_chain_is_computed_in_one_place():
         text = path.read_text(encoding="utf-8")
         for made_here in ("link(", "digest(", "hashlib", "sha256"):
             assert made_here not in text, f"{path.name} computes a hash itself ({made_here})"
+
+
+def test_an_export_with_content_removed_and_no_redaction_fails_its_own_verifier(db, tmp_path):
+    out = tmp_path / "case.json"
+    assert cli(db, "audit", "export", "LSBU-2026-015", "--out", str(out)).exit_code == 0
+    data = json.loads(out.read_text())
+    data["entries"][2]["content"] = None
+    data["entries"][2]["redacted"] = True
+    (tmp_path / "nulled.json").write_text(json.dumps(data))
+    checked = verify_export(tmp_path / "nulled.json")
+    assert checked.returncode != 0 and "entries [3]: content removed, but no redaction entry names them" in checked.stderr
+    data["entries"].pop()  # an entry cut from the end no longer ends at the head
+    (tmp_path / "cut.json").write_text(json.dumps(data))
+    assert verify_export(tmp_path / "cut.json").returncode != 0
+
+
+def test_a_redaction_names_its_entries_and_fields_and_its_reason_is_bounded(db):
+    long = cli(db, "case", "redact", "LSBU-2026-012", "--reason", "x" * 501)
+    assert long.exit_code == 1 and "at most 500" in long.output
+    done = json.loads(cli(db, "case", "redact", "LSBU-2026-012", "--reason", "ICO 2026-7", "--json").stdout)
+    last = done["history"][-1]
+    assert last["data"]["entries"] == list(range(1, last["seq"])) and last["data"]["fields"] == ["facts", "note"]
+    assert done["redaction"]["blanked"] == last["seq"] - 1
+
+
+def test_redacted_text_is_left_neither_in_the_file_nor_in_its_journal(demo_db):
+    secret = "Unmistakable-Secret-Name-4471"
+    cspr = lambda *a: run_cli("--db", str(demo_db), "--today", TODAY, *a)  # noqa: E731
+    assert cspr("case", "note", "LSBU-2026-012", secret).exit_code == 0
+    files = [demo_db, Path(f"{demo_db}-wal")]
+    assert any(secret.encode() in f.read_bytes() for f in files if f.exists())
+    result = cspr("case", "redact", "LSBU-2026-012", "--reason", "test")
+    assert result.exit_code == 0 and "Warning" not in result.output
+    for f in files:
+        assert not f.exists() or secret.encode() not in f.read_bytes(), f
+
+
+def test_a_reader_that_keeps_the_journal_from_being_emptied_is_reported(demo_db):
+    secret = "Another-Secret-Name-9182"
+    cspr = lambda *a: run_cli("--db", str(demo_db), "--today", TODAY, *a)  # noqa: E731
+    assert cspr("case", "note", "LSBU-2026-012", secret).exit_code == 0
+    reader = sqlite3.connect(demo_db)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()  # holds a read snapshot
+    try:
+        result = cspr("case", "redact", "LSBU-2026-012", "--reason", "test")
+        assert result.exit_code == 0
+        assert "Warning: another program was reading" in result.output and "cspr rebuild" in result.output
+    finally:
+        reader.close()
+    rebuilt = cspr("rebuild")
+    assert rebuilt.exit_code == 0 and "Warning" not in rebuilt.output
+    for f in (demo_db, Path(f"{demo_db}-wal")):
+        assert not f.exists() or secret.encode() not in f.read_bytes(), f
+
+
+def test_audit_anchor_prints_the_checked_head_and_verify_accepts_it(db):
+    result = cli(db, "audit", "anchor")
+    assert result.exit_code == 0, result.output
+    head = json.loads(cli(db, "audit", "anchor", "--json").stdout)["head"]
+    assert f"Head: {head}" in result.output and head.startswith("hmac-sha256:")
+    assert cli(db, "case", "note", "LSBU-2026-015", "later").exit_code == 0
+    assert cli(db, "audit", "verify", "--anchor", head).exit_code == 0
+    db.tamper("UPDATE events SET actor = 'x' WHERE case_ref = 'LSBU-2026-015' AND seq = 1")
+    refused = cli(db, "audit", "anchor")
+    assert refused.exit_code == 1 and "does not verify" in refused.output and "Head:" not in refused.output
+
+
+def test_what_a_migrated_database_can_prove(tmp_path, monkeypatch):
+    """Before its first keyed write an old database proves only that its hashes agree (rewriting them all is
+    undetectable); from its first keyed write on, the keyed value pins everything before it too."""
+    path = tmp_path / "old.db"
+    assert run_cli("demo", "--db", str(path)).exit_code == 0
+    monkeypatch.setenv("CSPR_ANCHOR_LOG", str(tmp_path / "anchors.log"))  # a database from before anchor logs
+    conn = sqlite3.connect(path)  # make it a database from before keys: unkeyed chain, no identity
+    conn.execute("DROP TRIGGER events_append_only_update")
+    conn.execute("DROP TRIGGER _meta_append_only_delete")
+    conn.execute("DELETE FROM _meta")
+    chain = GENESIS
+    for row_id, entry_hash in conn.execute("SELECT id, hash FROM events ORDER BY id").fetchall():
+        chain = link(chain, entry_hash)
+        conn.execute("UPDATE events SET chain = ? WHERE id = ?", (chain, row_id))
+    conn.commit()
+    conn.close()
+    assert cli(path, "rebuild").exit_code == 0  # puts back the guards
+    assert findings(path)["ok"]
+    assert cli(path, "case", "note", "LSBU-2026-015", "sealed from here").exit_code == 0
+    from .helpers.databases import SqliteDatabase
+
+    old = SqliteDatabase(path)
+    old.tamper("UPDATE events SET note = 'changed' WHERE case_ref = 'LSBU-2025-031' AND seq = 17")
+    _rechain_unkeyed_prefix(old)
+    assert any(f["kind"] == "chain" for f in findings(path)["findings"])
+
+
+def _rechain_unkeyed_prefix(db):
+    """Recompute every hash of the entries written before the key, as an insider without the key could."""
+    heads, chain, updates = {}, GENESIS, []
+    for row in db.rows("SELECT id, case_ref, seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, chain "
+                       "FROM events ORDER BY id"):
+        row_id, ref, seq, kind, name, on, role, actor, at, facts, note, data, old_chain = row
+        if old_chain.startswith("hmac-"):
+            break
+        d = digest(content(ref, seq, kind, name, str(on), role, actor, at, json.loads(facts), note, json.loads(data)))
+        h = link(heads.get(ref, GENESIS), d)
+        chain = link(chain, h)
+        updates.append(f"UPDATE events SET digest = '{d}', prev_hash = '{heads.get(ref, GENESIS)}', hash = '{h}', "
+                       f"chain = '{chain}' WHERE id = {row_id}")
+        heads[ref] = h
+    db.tamper(*updates)
+
+
+def test_every_test_the_readme_names_for_an_attack_exists():
+    """The trust section names the test for each attack; each must exist (a name that lost its test is a gap)."""
+    import re as regex
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("## Trust"):text.index("## Running on PostgreSQL")]
+    named = regex.findall(r"`(test_\w+\.py)::(test_\w+?)(?:…)?`", section)
+    assert len(named) > 20
+    for file, name in named:
+        source = (Path(__file__).resolve().parent / file).read_text()
+        assert regex.search(rf"def {regex.escape(name)}", source), (file, name)

@@ -128,7 +128,10 @@ class Casebook:
 
     def load(self, ref: str) -> Case:
         """Case ``ref`` replayed from its history (inside a transaction, held until it ends)."""
-        records = self.store.records(ref)
+        return self.replay(ref, self.store.records(ref))
+
+    def replay(self, ref: str, records: list[Record]) -> Case:
+        """Case ``ref`` as these records of its history leave it."""
         if not records:
             raise CaseNotFound(f"no case {ref!r} in {self.store.location}; see 'cspr case list'")
         opened_under = self.definition(str(records[0].data.get("process_hash")))
@@ -256,7 +259,7 @@ class Casebook:
                 dry_run: bool = False, on: dt.date | None = None) -> Any:
         return commands.migrate(self, ref, new, state_map, dry_run, on)
 
-    def redact(self, ref: str, reason: str, on: dt.date | None = None) -> int:
+    def redact(self, ref: str, reason: str, on: dt.date | None = None) -> commands.Redaction:
         return commands.redact(self, ref, reason, on)
 
     def rebuild(self, progress: Any = None) -> commands.Rebuilt:

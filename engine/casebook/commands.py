@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cspr.engine.definition import facts as fact_values
 from cspr.engine.definition.model import Definition
-from cspr.engine.errors import InputError
+from cspr.engine.errors import CsprError, InputError
 from cspr.engine.runtime.case import Blocker, Case, Record, Refused
 from cspr.engine.runtime.kinds import RecordKind
 from cspr.engine.store.interface import utc_now
@@ -300,52 +300,96 @@ def _check_mapped_state(ref: str, new: Definition, state: str, facts: Mapping[st
                                                   f"('cspr case fact {ref} NAME=VALUE'), or map to an earlier state")])
 
 
-def redact(book: Casebook, ref: str, reason: str, on: dt.date | None = None) -> int:
-    """Remove the personal content (facts, notes) of every entry of a case; return how many.
+MAX_REASON = 500
+REDACTED_FIELDS = ("facts", "note")
 
-    Each entry keeps its digest, so the case and database chains still verify;
-    the redaction itself is recorded (who, when, why).
+
+@dataclass
+class Redaction:
+    """What ``cspr case redact`` did: the entries it names and blanked, and anything left to do."""
+
+    entries: list[int]
+    blanked: int
+    leftover: str | None = None  # why the removed text may still be on disk, or None
+
+
+def redact(book: Casebook, ref: str, reason: str, on: dt.date | None = None) -> Redaction:
+    """Remove the personal content (facts, notes) of every entry of a case.
+
+    The redaction is itself an entry, appended first: it names the entries and fields it removes, who, when
+    and why, and is sealed into both chains; then the entries it names are blanked (the only change the
+    store's guards allow, and only for entries a redaction names). Each keeps its digest, so the chains still
+    verify, and ``cspr audit verify`` names any blanked entry no redaction names.
     """
+    book.check_writable()
     on = on or book.today
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise InputError("say why the case is redacted with --reason (e.g. the decision that requires it)")
+    if len(reason) > MAX_REASON:
+        raise InputError(f"the reason is {len(reason)} characters; at most {MAX_REASON} are allowed (cite the "
+                         "decision rather than quoting it)")
     with book.transaction():
         case = book.load(ref)
         if case.redacted:
             raise Refused(ref, "a redaction", [Blocker("state", "the case is already redacted")])
         book.check_date(case, on, RecordKind.REDACTED)
-        count = book.store.redact(ref)
-        book.append(book.load(ref), RecordKind.REDACTED, on, data={"entries": count, "fields": ["facts", "note"],
-                                                          "reason": reason})
-    return count
+        entries = [r.seq for r in case.history]
+        book.append(case, RecordKind.REDACTED, on,
+                    data={"entries": entries, "fields": list(REDACTED_FIELDS), "reason": reason})
+        blanked = book.store.redact(ref)
+        book.store.put_projections([projection(book.load(ref))])  # the listing rows as the blanked history says
+    return Redaction(entries, blanked, book.store.purge_log())
 
 
 @dataclass
 class Rebuilt:
-    """What ``cspr rebuild`` did: how many cases it replayed, and those whose history no longer replays
-    (their listing rows are left as they were, and the command fails)."""
+    """What ``cspr rebuild`` did: how many cases it replayed, those whose history no longer replays (their
+    listing rows are left as they were, and the command fails), and the guards it put back."""
 
     cases: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    leftover: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
 
-def rebuild(book: Casebook, progress: Any = None) -> Rebuilt:
-    """Rebuild the projections from the event history, every case replayed.
+class RebuildRefused(CsprError):
+    """Rebuilding the listings would hide that the history is shorter than it was."""
 
-    A case that does not replay is reported and keeps the listing rows it had; the others are rebuilt."""
+    def __init__(self, findings: list[Any]):
+        self.findings = findings
+        super().__init__("cspr rebuild refused, nothing was changed: " + "; ".join(f.message for f in findings)
+                         + ". The history itself is shorter than it was, and rebuilding the lists from it would hide "
+                           "that: run 'cspr audit verify', and restore the database from a copy you trust")
+
+
+def rebuild(book: Casebook, progress: Any = None) -> Rebuilt:
+    """Rebuild the projections from the event history, every case replayed, and put back any append-only
+    guard that is missing (``cspr audit verify`` reports them first).
+
+    Refused, with nothing changed, while a listing row or the anchor log says the history was longer (it never
+    launders a deletion). A case that does not replay is reported and keeps the listing rows it had."""
+    from .audit import rebuild_refusals, recent_anchors
+
+    log = recent_anchors(book.store)  # read before the write: every head in it is committed
     with book.store.write(exclusive=True):
-        return reproject(book, progress)
+        refusals = rebuild_refusals(book, log)
+        if refusals:
+            raise RebuildRefused(refusals)
+        restored = book.store.restore_triggers()
+        result = reproject(book, progress)
+        result.restored = restored
+    result.leftover = book.store.purge_log()
+    return result
 
 
 def reproject(book: Casebook, progress: Any = None) -> Rebuilt:
     """Inside a write: replace every case's projection with one replayed from its history (a case that
     does not replay keeps the rows it had)."""
-    from cspr.engine.errors import CsprError
-
     result = Rebuilt()
     kept = _stored_by_case(book)
     book.store.clear_projections()

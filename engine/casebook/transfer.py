@@ -35,7 +35,7 @@ def copy_database(source: Store, target: Store, progress: Progress = _no_progres
             if target.case_refs() or target.processes():
                 raise StoreError(f"{target.location} is not empty; 'cspr db copy' only writes to a new or empty "
                                  "database (nothing was changed)")
-            target.import_history(processes, [])
+            target.import_history(processes, [], meta=source.meta())  # the same database: its id and key
             for batch in source.entry_batches():
                 target.import_history([], batch)
                 entries += len(batch)

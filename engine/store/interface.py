@@ -52,6 +52,11 @@ class Store(Protocol):
     location: str  # for messages: a file name, or a URL without its password
 
     @property
+    def anchor_location(self) -> str:
+        """Where the database is, as the anchor log names it (an absolute path; a URL without user)."""
+        ...
+
+    @property
     def schema_version(self) -> int: ...
 
     def close(self) -> None: ...
@@ -104,7 +109,27 @@ class Store(Protocol):
         ...
 
     def redact(self, ref: str) -> int:
-        """Blank the facts and notes of a case's entries (their hashes stay); return how many."""
+        """Blank the facts and notes of the entries of a case that its redaction entry (appended first, in the
+        same transaction) names; their hashes stay. Return how many."""
+        ...
+
+    def purge_log(self) -> str | None:
+        """After a redaction commits: clear what the engine keeps of the removed text outside the live rows;
+        return why that could not be done completely, or None."""
+        ...
+
+    def meta(self) -> dict[str, str]:
+        """The database's identity: ``database_id`` and ``key_id`` (the key its chain is sealed with), once its
+        first keyed entry is written."""
+        ...
+
+    def missing_triggers(self) -> list[str]:
+        """The append-only guards that are missing, disabled or not ours (and, in PostgreSQL, history privileges
+        granted beyond reading and appending)."""
+        ...
+
+    def restore_triggers(self) -> list[str]:
+        """Inside a write: put the guards back; return what was missing."""
         ...
 
     def entries(self, ref: str | None = None) -> list[dict[str, Any]]:
@@ -119,9 +144,18 @@ class Store(Protocol):
         """Every stored process version exactly as stored (YAML text and parsed document included)."""
         ...
 
-    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> None:
+    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]],
+                       meta: dict[str, str] | None = None) -> None:
         """Process versions and entries from another cspr database, exactly as stored there (hashes and
         redactions included), after those already here (``cspr db copy``)."""
+        ...
+
+    def case_lengths(self) -> dict[str, int]:
+        """Each case's last seq."""
+        ...
+
+    def chains_present(self, values: Sequence[str]) -> set[str]:
+        """Which of these database chain values some entry carries."""
         ...
 
     def integrity_check(self) -> str:

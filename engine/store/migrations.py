@@ -50,6 +50,18 @@ def _add_hash_chains(conn: sqlite3.Connection) -> None:
                      (seal.digest, seal.prev_hash, seal.hash, seal.chain, row_id))
 
 
+def _seal_sqlite(conn: Any) -> None:
+    from .guards import seal_sqlite
+
+    seal_sqlite(conn)
+
+
+def _seal_postgresql(conn: Any) -> None:
+    from .guards import seal_postgresql
+
+    seal_postgresql(conn)
+
+
 def document_text(definition: Any) -> str:
     """The parsed document as JSON, in document order (the order of stages and states is shown to users)."""
     return json.dumps(definition.document, ensure_ascii=False, separators=(",", ":"))
@@ -354,5 +366,7 @@ MIGRATIONS: list[Migration] = [
     Migration("add language 2's projections: agreed and paused deadlines, tasks, case links",
               _LANGUAGE_2_PROJECTIONS.replace("{date}", "TEXT").replace("{if_new}", ""),
               _LANGUAGE_2_PROJECTIONS.replace("{date}", "date").replace("{if_new}", "IF NOT EXISTS ")),
+    Migration("the database's identity and key, and blanking only what a recorded redaction names",
+              _seal_sqlite, _seal_postgresql),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

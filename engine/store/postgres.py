@@ -49,7 +49,7 @@ CHAIN, WRITERS = 1, 2
 # The history tables and what the application's role may do with them; every other table of the schema
 # is a projection (SELECT, INSERT, UPDATE, DELETE). A new append-only table must be listed here.
 HISTORY_PRIVILEGES = {"events": "SELECT, INSERT", "processes": "SELECT, INSERT", "_migrations": "SELECT",
-                      "_grants": "SELECT"}
+                      "_grants": "SELECT", "_meta": "SELECT, INSERT"}
 _FLAGS = {"case_view": ("final",), "deadline_view": ("applicable", "open")}
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -178,6 +178,13 @@ class PostgresStore(SqlStore):
                 _grant_privileges(self, row["role"], row["access"])
         self._execute(f"SET search_path = {SCHEMA}")
 
+    @property
+    def anchor_location(self) -> str:
+        """The database whoever connects: its URL without user or password."""
+        parts = urlsplit(self.url)
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=host))
+
     def close(self) -> None:
         self.conn.close()
 
@@ -198,7 +205,12 @@ class PostgresStore(SqlStore):
                     self._writing, self._chain_locked = None, False
                     self._locked.clear()
         except psycopg.Error as exc:
+            self._rolled_back()
             raise _explain(self.location, exc) from None
+        except BaseException:
+            self._rolled_back()
+            raise
+        self._committed()  # the new head goes to the anchor log once it is stored
 
     @contextmanager
     def snapshot(self) -> Iterator[PostgresStore]:
@@ -275,15 +287,54 @@ class PostgresStore(SqlStore):
         """Blank a case's facts and notes through redact_case(), the one function allowed to (it runs as the owner)."""
         return int(self._rows("SELECT redact_case(:ref) AS blanked", {"ref": ref})[0]["blanked"])
 
+    def purge_log(self) -> str | None:
+        if not self._rows("SELECT 1 AS found FROM events WHERE redacted LIMIT 1"):
+            return None
+        return ("PostgreSQL keeps the earlier versions of the blanked rows until the table is vacuumed: the "
+                "schema's owner runs VACUUM FULL cspr.events to remove them")
+
     def integrity_check(self) -> str:
-        """The append-only triggers are in place and enabled (the owner or a superuser could disable them)."""
-        present = {r["tgname"] for r in self._rows(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal "
-            "AND tgenabled IN ('O', 'A')")}
-        wanted = {"events_append_only_update", "events_append_only_delete", "events_append_only_truncate"}
-        if wanted - present:
-            return f"the append-only triggers {', '.join(sorted(wanted - present))} on events are missing or disabled"
-        return "ok"
+        return "ok"  # the server keeps its own files consistent; the guards are checked by missing_triggers
+
+    def missing_triggers(self) -> list[str]:
+        """Guards missing, disabled or changed, and roles granted more than the history allows."""
+        from .guards import POSTGRESQL_FUNCTIONS, POSTGRESQL_TRIGGERS
+
+        enabled = {(r["tbl"], r["tgname"]) for r in self._rows(
+            "SELECT c.relname AS tbl, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema AND NOT t.tgisinternal "
+            "AND t.tgenabled IN ('O', 'A')", {"schema": SCHEMA})}
+        out = [f"{name} on {table}" for table, name in POSTGRESQL_TRIGGERS if (table, name) not in enabled]
+        bodies = {r["proname"]: r["prosrc"] for r in self._rows(
+            "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = :schema", {"schema": SCHEMA})}
+        for name, body in re.findall(r"FUNCTION (\w+)\([^)]*\).*?AS \$\$(.*?)\$\$", POSTGRESQL_FUNCTIONS, re.S):
+            if " ".join(bodies.get(name, "").split()) != " ".join(body.split()):
+                out.append(f"the function {name}() (missing or changed)")
+        for row in self._rows("SELECT role FROM _grants ORDER BY role"):
+            for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
+                if self._rows("SELECT has_table_privilege(:role, 'cspr.events', :p) AS yes",
+                              {"role": row["role"], "p": privilege})[0]["yes"]:
+                    out.append(f"{privilege} on events granted to {row['role']} (it may only read and append)")
+        return out
+
+    def restore_triggers(self) -> list[str]:
+        """Inside a write, as the schema's owner: put back the guards and the privileges; return what was wrong."""
+        from .guards import POSTGRESQL_FUNCTIONS, POSTGRESQL_TRIGGERS
+
+        missing = self.missing_triggers()
+        if not missing:
+            return []
+        if not self._owns_schema():
+            raise StoreError(f"the guards of {self.location} need restoring ({'; '.join(missing)}), which only the "
+                             "schema's owner can do: run 'cspr rebuild --db URL' as the owner role (nothing was changed)")
+        self.conn.execute(POSTGRESQL_FUNCTIONS)
+        for (table, name), ddl in POSTGRESQL_TRIGGERS.items():
+            self.conn.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            self.conn.execute(ddl)
+        for row in self._rows("SELECT role, access FROM _grants ORDER BY role"):
+            _grant_privileges(self, row["role"], row["access"])
+        return missing
 
 
 def initialise(store: PostgresStore) -> None:

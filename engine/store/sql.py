@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspr.engine.runtime.case import Record
 
 from .chain import GENESIS, Chainer, content
 from .interface import Projection, StoreError, utc_now
 from .migrations import document_text
+
+if TYPE_CHECKING:
+    from .sealing import AnchorLog
 
 ENTRY_COLUMNS = ("id", "case_ref", "seq", "kind", "name", "on_date", "role", "actor", "recorded_at", "facts", "note",
                  "data", "redacted", "digest", "prev_hash", "hash", "chain")
@@ -60,7 +63,8 @@ def _dumps(value: Any) -> str:
     return json.dumps(dict(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _record(row: dict[str, Any]) -> Record:
+def record_of(row: dict[str, Any]) -> Record:
+    """An entry row (as :meth:`SqlStore.entries` or ``records`` read it) as a Record."""
     return Record(
         seq=row["seq"], kind=row["kind"], name=row["name"], on=dt.date.fromisoformat(row["on_date"]), role=row["role"],
         actor=row["actor"], recorded_at=row["recorded_at"], facts=json.loads(row["facts"]), note=row["note"],
@@ -154,7 +158,7 @@ class SqlStore:
 
     def records(self, ref: str) -> list[Record]:
         self._lock_case(ref)
-        return [_record(row) for row in self._rows(
+        return [record_of(row) for row in self._rows(
             "SELECT seq, kind, name, on_date, role, actor, recorded_at, facts, note, data, redacted FROM events "
             "WHERE case_ref = :ref ORDER BY seq", {"ref": ref})]
 
@@ -166,17 +170,74 @@ class SqlStore:
         self._lock_chain()
         return self._value("SELECT chain FROM events ORDER BY id DESC LIMIT 1") or GENESIS
 
+    # -- sealing: the database's identity, the key, the anchor log ---------------------------------
+
+    _anchor_log: AnchorLog | None = None
+    _pending_anchor: tuple[str, str, str, tuple[str, int] | None] | None = None  # database, location, head, last
+
+    @property
+    def anchor_location(self) -> str:
+        """Where this database is, as the anchor log names it."""
+        return self.location
+
+    def meta(self) -> dict[str, str]:
+        """The database's identity: its id and the id of the key it is sealed with (once it has been)."""
+        return {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM _meta")}
+
+    def _put_meta(self, values: dict[str, str]) -> None:
+        self._executemany("INSERT INTO _meta (key, value) VALUES (:key, :value)",
+                          [{"key": k, "value": v} for k, v in values.items()])
+
+    def _sealing(self) -> tuple[bytes, str]:
+        """Inside a write: the key and the database id to seal new entries with, the database's identity made
+        on its first keyed write, and the anchor log opened (any failure here writes nothing)."""
+        from .chain import new_database_id
+        from .sealing import AnchorLog, anchor_path, key_for
+
+        meta = self.meta()
+        key, kid = key_for(meta)
+        fresh = {k: v for k, v in (("database_id", meta.get("database_id") or new_database_id()),
+                                   ("key_id", kid)) if k not in meta}
+        if fresh:
+            self._put_meta(fresh)
+        database = meta.get("database_id") or fresh["database_id"]
+        self._anchor_log = AnchorLog(anchor_path())
+        self._anchor_log.open()
+        return key, database
+
     def _chainer(self) -> Chainer:
-        """Sealing entries after the last one written (taking the chain's lock first)."""
-        return Chainer(self._database_head(), self._case_head)
+        """Sealing entries after the last one written (taking the chain's lock first), under the key."""
+        head = self._database_head()
+        key, database = self._sealing()
+        return Chainer(head, self._case_head, key=key, database=database)
+
+    def _sealed(self, chainer: Chainer, database: str | None = None) -> None:
+        """Entries were sealed up to ``chainer``'s head: anchor it once the transaction commits."""
+        self._pending_anchor = (database or chainer.database, self.anchor_location, chainer.chain, chainer.last)
+
+    def _committed(self) -> None:
+        """Called by the engine right after a commit: append the new head to the anchor log."""
+        pending, log = self._pending_anchor, self._anchor_log
+        self._pending_anchor = self._anchor_log = None
+        if pending is not None and log is not None:
+            log.append(*pending)
+        elif log is not None:
+            log.close()
+
+    def _rolled_back(self) -> None:
+        if self._anchor_log is not None:
+            self._anchor_log.close()
+        self._pending_anchor = self._anchor_log = None
 
     def append(self, ref: str, record: Record) -> str:
-        row = entry_row(ref, record, self._chainer())
+        chainer = self._chainer()
+        row = entry_row(ref, record, chainer)
         try:
             self._execute(_INSERT_EVENT, row)
         except Duplicate:
             raise StoreError(f"{ref}: another command recorded step #{record.seq} at the same moment; "
                              "nothing was changed, look at the case and try again") from None
+        self._sealed(chainer)
         return str(row["hash"])
 
     def append_many(self, entries: Sequence[tuple[str, Record]]) -> None:
@@ -186,6 +247,7 @@ class SqlStore:
             self._insert_entries(rows)
         except Duplicate:
             raise StoreError("some of these cases already exist; nothing was changed") from None
+        self._sealed(chainer)
 
     def process_rows(self) -> list[dict[str, Any]]:
         return self._rows(f"SELECT {', '.join(PROCESS_COLUMNS)} FROM processes ORDER BY stored_at, hash")
@@ -200,14 +262,42 @@ class SqlStore:
             yield rows
             after = rows[-1]["id"]
 
-    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> None:
+    def import_history(self, processes: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]],
+                       meta: dict[str, str] | None = None) -> None:
         self._executemany(_insert("processes", PROCESS_COLUMNS, "ON CONFLICT (hash) DO NOTHING"), processes)
+        if meta:
+            mine = self.meta()
+            clash = {k for k in meta.keys() & mine.keys() if meta[k] != mine[k]}
+            if clash:
+                raise StoreError(f"{self.location} already belongs to another database ({', '.join(sorted(clash))}); "
+                                 "nothing was changed")
+            self._put_meta({k: v for k, v in meta.items() if k not in mine})
         if entries:
             self._database_head()  # holds the chain's lock
             try:
                 self._insert_entries([{k: v for k, v in row.items() if k != "id"} for row in entries])
             except Duplicate:
                 raise StoreError("the target already holds some of these entries; nothing was changed") from None
+            database = self.meta().get("database_id")
+            if database:
+                from .sealing import AnchorLog, anchor_path
+
+                self._anchor_log = AnchorLog(anchor_path())
+                self._anchor_log.open()
+                last = entries[-1]
+                self._pending_anchor = (database, self.anchor_location, str(last["chain"]),
+                                        (str(last["case_ref"]), int(last["seq"])))
+
+    def case_lengths(self) -> dict[str, int]:
+        return {r["case_ref"]: int(r["n"]) for r in self._rows(
+            "SELECT case_ref, MAX(seq) AS n FROM events GROUP BY case_ref")}
+
+    def chains_present(self, values: Sequence[str]) -> set[str]:
+        if not values:
+            return set()
+        names = {f"v{i}": v for i, v in enumerate(values)}
+        return {r["chain"] for r in self._rows(
+            f"SELECT chain FROM events WHERE chain IN ({', '.join(':' + k for k in names)})", names)}
 
     def entries(self, ref: str | None = None) -> list[dict[str, Any]]:
         columns = ", ".join(ENTRY_COLUMNS)

@@ -6,10 +6,12 @@ Tables:
   the YAML text itself, so a case can always be replayed under its rules);
 * ``events``: the append-only history of every case, each entry hashed into
   its case's chain and the database's chain (see :mod:`cspr.engine.store.chain`);
-  triggers refuse DELETE and every UPDATE but a redaction; ``(case_ref, seq)``
+  triggers refuse DELETE and every UPDATE but a recorded redaction (:mod:`.guards`); ``(case_ref, seq)``
   is unique, so two writers can never both append the same step;
 * ``case_view``, ``deadline_view`` and ``action_view``: projections for fast
   listing, always rebuildable from ``events``;
+* ``_meta``: the database's id and the id of the key its chain is sealed with
+  (:mod:`cspr.engine.store.sealing`), append-only;
 * ``_migrations``: the schema version (:mod:`cspr.engine.store.migrations`);
   a database newer than this program is refused.
 
@@ -152,6 +154,10 @@ class SqliteStore(SqlStore):
                         self.conn.execute(statement)
                 self.conn.execute("INSERT INTO _migrations VALUES (?, ?, ?)", (number, migration.name, utc_now()))
 
+    @property
+    def anchor_location(self) -> str:
+        return str(resolved(self.path))
+
     def close(self) -> None:
         self.conn.close()
 
@@ -173,6 +179,7 @@ class SqliteStore(SqlStore):
         except BaseException:
             self._rollback()
             raise
+        self._committed()  # the new head goes to the anchor log once it is stored
 
     @contextmanager
     def snapshot(self) -> Iterator[SqliteStore]:
@@ -186,6 +193,7 @@ class SqliteStore(SqlStore):
             self._rollback()
 
     def _rollback(self) -> None:
+        self._rolled_back()
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
@@ -218,9 +226,44 @@ class SqliteStore(SqlStore):
     # -- what only SQLite does ----------------------------------------------------------
 
     def redact(self, ref: str) -> int:
-        """Blank the facts and notes of a case's entries (the trigger allows no other change)."""
+        """Blank the facts and notes of a case's entries that its redaction entry names (the guard allows no
+        other change). ``secure_delete`` overwrites the freed bytes instead of leaving them in the file."""
+        self.conn.execute("PRAGMA secure_delete = ON")
         return self._execute("UPDATE events SET redacted = 1, facts = '{}', note = NULL "
-                             "WHERE case_ref = :ref AND redacted = 0", {"ref": ref})
+                             "WHERE case_ref = :ref AND redacted = 0 AND kind != 'redacted'", {"ref": ref})
+
+    def purge_log(self) -> str | None:
+        """After a redaction: copy the write-ahead log into the file and empty it, so the removed text is in
+        neither; say so if another connection reading the database prevented it."""
+        self.conn.execute("PRAGMA busy_timeout = 500")  # a reader that stays is reported, not waited for
+        try:
+            busy, frames, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if busy or frames > 0:
+            return (f"another program was reading {self.path}, so its write-ahead log ({self.path}-wal) could not "
+                    "be emptied and it, or the database file, may still hold the removed text; run 'cspr rebuild' "
+                    "once nobody else is using the database")
+        return None
+
+    def missing_triggers(self) -> list[str]:
+        from .guards import SQLITE_TRIGGERS
+
+        present = {r[0]: r[1] for r in self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+        def normal(sql: str) -> str:
+            return " ".join(sql.split()).rstrip(";")
+
+        return [name for name, ddl in SQLITE_TRIGGERS.items() if normal(str(present.get(name, ""))) != normal(ddl)]
+
+    def restore_triggers(self) -> list[str]:
+        """Inside a write: put back every guard that is missing or not ours; return their names."""
+        from .guards import SQLITE_TRIGGERS
+
+        missing = self.missing_triggers()
+        for name in missing:
+            self.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            self.conn.execute(SQLITE_TRIGGERS[name])
+        return missing
 
     def integrity_check(self) -> str:
         return "; ".join(r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall())

@@ -4,6 +4,11 @@
     python -m tests.helpers.writer open DB PREFIX N     N new cases PREFIX-1..N with a note each
     python -m tests.helpers.writer race DB REF EVENT    try to record EVENT; print ok or the refusal
     python -m tests.helpers.writer churn DB PREFIX      open and advance cases until killed
+    python -m tests.helpers.writer busy DB PREFIX STOP PAUSE
+                                                        open cases and record their steps, PAUSE seconds apart,
+                                                        until STOP exists
+    python -m tests.helpers.writer verify DB N STOP     N full verifications in a row; print each that failed
+                                                        as JSON, then create STOP
 
 Each command opens the store, does one transaction and closes it, as the CLI does.
 """
@@ -66,6 +71,38 @@ def main(argv: list[str]) -> int:
             one(path, lambda b, ref=ref: b.record(ref, "referral_submitted", on=dt.date(2026, 6, 2),
                                                   assignments=["abuse_or_neglect=suspected", "referring_agency=School"]))
             one(path, lambda b, ref=ref: b.note(ref, "x" * 2000, on=dt.date(2026, 6, 2)))
+    elif mode == "busy":
+        import time
+
+        prefix, stop, pause = argv[2], argv[3], float(argv[4])
+        i = 0
+        while not os.path.exists(stop):
+            i += 1
+            ref = f"{prefix}-{i:03d}"
+            steps = [lambda b, ref=ref: b.open_case(ref, definition, dt.date(2026, 6, 1), assignments=["harm=died"]),
+                     lambda b, ref=ref: b.signoff(ref, "agency_safeguarding_lead", on=dt.date(2026, 6, 1)),
+                     lambda b, ref=ref: b.record(ref, "referral_submitted", on=dt.date(2026, 6, 2),
+                                                 assignments=["abuse_or_neglect=suspected", "referring_agency=School"]),
+                     lambda b, ref=ref: b.note(ref, "busy", on=dt.date(2026, 6, 2))]
+            for step in steps:
+                one(path, step)
+                time.sleep(pause)
+    elif mode == "verify":
+        import json
+
+        count, stop = int(argv[2]), argv[3]
+        try:
+            for i in range(count):
+                store, casebook = book(path)
+                try:
+                    report = casebook.verify()
+                finally:
+                    store.close()
+                if not report.ok:
+                    print(json.dumps({"run": i, "entries": report.entries, **report.as_dict()}), flush=True)
+                print(f"entries {report.entries}", file=sys.stderr, flush=True)
+        finally:
+            open(stop, "w").close()
     return 0
 
 
