@@ -9,9 +9,13 @@
 3. Working-day arithmetic per call against ``numpy.busday_offset`` with the same
    holidays (and the results compared on 100,000 random inputs).
 4. How each figure grows from the smallest database to the largest.
+5. The same on PostgreSQL (bench/on_postgresql.py): the SQLite databases copied to a
+   throwaway server with `cspr db copy`, the largest generated there, the commands timed
+   against `sqlite-utils query` on the SQLite copy, and write throughput against pgbench.
 
 Writes bench/RESULTS.md (table, machine, date) and bench/results.json (raw figures).
-Usage: python bench/bench.py [--sizes 1000 10000 100000] [--repeat 7]
+Usage: python bench/bench.py [--sizes 1000 10000 100000] [--pg-sizes 10000 100000 1000000]
+       [--repeat 7] [--writers 8] [--write-seconds 30] [--no-postgresql]
 """
 
 from __future__ import annotations
@@ -47,7 +51,12 @@ TARGETS = {
     "help_vs_sqlite_utils": 0.5,
     "bulk_vs_raw": 0.05,
     "workday_vs_numpy": 1.0,
+    "pg_case_show_vs_sqlite_utils": 1.0,
+    "pg_case_list_vs_sqlite_utils": 1.0,
+    "pg_case_show_growth": 1.2,
+    "pg_writes_vs_pgbench": 0.25,
 }
+AT_LEAST = ("bulk_vs_raw", "pg_writes_vs_pgbench")
 
 
 def timed(command: list[str], repeat: int, env: dict[str, str] = ENV) -> float:
@@ -108,12 +117,11 @@ def pick_case(path: str) -> str:
     return ref[0]
 
 
-def commands(path: str, repeat: int) -> dict[str, float]:
+def reference_sql(ref: str) -> dict[str, str]:
+    """What `sqlite-utils query` selects to stand for case show, case list --overdue and deadlines --within 10."""
     from cspr.engine.definition.workdays import WorkingCalendar
 
-    ref = pick_case(path)
     limit = WorkingCalendar().add_working_days(dt.date.fromisoformat(TODAY), 10).isoformat()
-    base = [CSPR, "--db", path]
     overdue_sql = (
         "SELECT c.ref, c.process_id, c.version, c.state, c.state_title, c.stage, c.stage_title, c.final, c.opened_on, "
         "c.last_on, o.n AS overdue FROM case_view c JOIN (SELECT ref, COUNT(*) AS n FROM deadline_view "
@@ -122,6 +130,14 @@ def commands(path: str, repeat: int) -> dict[str, float]:
                      f"FROM deadline_view d JOIN case_view c ON c.ref = d.ref WHERE d.open = 1 AND d.due <= '{limit}' "
                      "ORDER BY d.due, d.ref, d.deadline")
     show_sql = f"SELECT * FROM events WHERE case_ref = '{ref}' ORDER BY seq"
+    return {"show": show_sql, "list": overdue_sql, "deadlines": deadlines_sql}
+
+
+def commands(path: str, repeat: int) -> dict[str, float]:
+    ref = pick_case(path)
+    sql = reference_sql(ref)
+    show_sql, overdue_sql, deadlines_sql = sql["show"], sql["list"], sql["deadlines"]
+    base = [CSPR, "--db", path]
     return {
         "python_pass": timed([sys.executable, "-c", "pass"], repeat),
         "cspr_help": timed([CSPR, "--help"], repeat),
@@ -204,7 +220,7 @@ def report(results: dict, sizes: list[int]) -> str:
         "workday_vs_numpy": results["workdays"]["engine_per_call_us"] / results["workdays"]["numpy_per_call_us"],
     }
     results["ratios"] = ratios
-    results["targets_met"] = {k: (v >= TARGETS[k] if k == "bulk_vs_raw" else v <= TARGETS[k]) for k, v in ratios.items()}
+    results["targets_met"] = {k: (v >= TARGETS[k] if k in AT_LEAST else v <= TARGETS[k]) for k, v in ratios.items()}
     w = results["workdays"]
     rows = [
         ("`cspr case show` / `sqlite-utils query` (same rows)", "≤ 1.0", ratios["case_show_vs_sqlite_utils"]),
@@ -247,7 +263,64 @@ def report(results: dict, sizes: list[int]) -> str:
     lines += ["", f"Growth from {int(small):,} to {int(large):,} cases: "
               + ", ".join(f"{k} ×{v:.2f}" for k, v in growth.items()) + ".", ""]
     results["growth"] = growth
+    if "postgresql" in results:
+        lines += postgresql_report(results)
     return "\n".join(lines)
+
+
+def postgresql_report(results: dict) -> list[str]:
+    pg = results["postgresql"]
+    sizes = sorted(pg["sizes"], key=int)
+    copied = [s for s in sizes if pg["sizes"][s]["how"] == "copied"]
+    small, large, compared = sizes[0], sizes[-1], copied[-1]
+    at = pg["sizes"][compared]
+    ratios = {
+        "pg_case_show_vs_sqlite_utils": at["case_show"] / at["sqlite_utils_show"],
+        "pg_case_list_vs_sqlite_utils": at["case_list_overdue"] / at["sqlite_utils_list"],
+        "pg_case_show_growth": pg["sizes"][large]["case_show"] / pg["sizes"][small]["case_show"],
+        "pg_writes_vs_pgbench": pg["writes"]["per_s"] / pg["pgbench"]["tps"],
+    }
+    extra = {"pg_deadlines_vs_sqlite_utils": at["deadlines_within"] / at["sqlite_utils_deadlines"]}
+    met = {k: (v >= TARGETS[k] if k in AT_LEAST else v <= TARGETS[k]) for k, v in ratios.items()}
+    results["ratios"].update(ratios | extra)
+    results["targets_met"].update(met)
+    w, b = pg["writes"], pg["pgbench"]
+    rows = [
+        (f"`cspr case show` on PostgreSQL / `sqlite-utils query` on the SQLite copy, {int(compared):,} cases",
+         "≤ 1.0", ratios["pg_case_show_vs_sqlite_utils"], met["pg_case_show_vs_sqlite_utils"]),
+        (f"`cspr case list --overdue --json` on PostgreSQL / `sqlite-utils query`, {int(compared):,} cases", "≤ 1.0",
+         ratios["pg_case_list_vs_sqlite_utils"], met["pg_case_list_vs_sqlite_utils"]),
+        (f"`cspr deadlines --within 10 --json` on PostgreSQL / `sqlite-utils query`, {int(compared):,} cases",
+         "(reported)", extra["pg_deadlines_vs_sqlite_utils"], None),
+        (f"`cspr case show` on PostgreSQL at {int(large):,} / at {int(small):,} cases", "≤ 1.2",
+         ratios["pg_case_show_growth"], met["pg_case_show_growth"]),
+        (f"{w['writers']} writers on distinct cases (commands/s) / `pgbench -c {b['clients']} -T {b['seconds']}` (tps)",
+         "≥ 0.25 (aim)", ratios["pg_writes_vs_pgbench"], met["pg_writes_vs_pgbench"]),
+    ]
+    lines = ["## PostgreSQL", "",
+             f"PostgreSQL {pg['server']} started for the run from Debian's binaries (fsync on, shared_buffers 512MB), "
+             "on the same machine, through a Unix socket.", "",
+             "| measure | target | ratio | met |", "|---|---|---|---|"]
+    for name, target, value, ok in rows:
+        lines.append(f"| {name} | {target} | {value:.3f} | {'-' if ok is None else ('yes' if ok else '**no**')} |")
+    lines += ["", f"Writes: {w['commands']:,} commands in {w['seconds']} s by {w['writers']} writer processes "
+              f"({w['per_s']:,.0f} a second, each one transaction: read and replay the case, check, project, append; "
+              f"{w['entries']:,} entries; audit verify {'passed' if w['verified'] else '**failed**'}); "
+              f"pgbench {b['tps']:,.0f} transactions a second.", "",
+              "| cases | entries | loaded | entries/s | case show | sqlite-utils (show) | case list --overdue "
+              "| sqlite-utils (list) | deadlines --within 10 | sqlite-utils (deadlines) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        r = pg["sizes"][size]
+
+        def ms(key: str, r: dict = r) -> str:
+            return f"{r[key] * 1000:.0f}" if key in r else "-"
+
+        lines.append(f"| {int(size):,} | {r['entries']:,} | {r['how']} in {r['load_seconds']:.0f} s | "
+                     f"{r['entries_per_s']:,.0f} | {ms('case_show')} | {ms('sqlite_utils_show')} | "
+                     f"{ms('case_list_overdue')} | {ms('sqlite_utils_list')} | {ms('deadlines_within')} | "
+                     f"{ms('sqlite_utils_deadlines')} |")
+    return lines + [""]
 
 
 def main() -> None:
@@ -255,9 +328,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--pg-sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--write-seconds", type=int, default=30)
+    parser.add_argument("--no-postgresql", action="store_true", help="Only the SQLite figures.")
     args = parser.parse_args()
     results = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
                "command": "python bench/bench.py " + " ".join(sys.argv[1:]), "sizes": {}}
+    paths: dict[int, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             print(f"building {size:,} cases...", flush=True)
@@ -266,10 +344,20 @@ def main() -> None:
             built["raw_rows_per_s"] = raw_insert_rate(built["path"])
             print(f"  {built['entries']:,} entries; timing commands...", flush=True)
             built.update(commands(built["path"], args.repeat))
-            built.pop("path")
+            paths[size] = built.pop("path")
             results["sizes"][str(size)] = built
         print("working-day arithmetic against numpy...", flush=True)
         results["workdays"] = workdays()
+        if not args.no_postgresql:
+            import on_postgresql
+
+            # the case shown at every size: the longest open one among the smallest copied database's cases,
+            # which the same seed makes identical in every larger database
+            copied = [size for size in args.pg_sizes if size in paths]
+            ref = pick_case(paths[copied[0]]) if copied else pick_case(paths[args.sizes[0]])
+            results["postgresql"] = on_postgresql.run(
+                {size: paths[size] for size in copied}, args.pg_sizes, ref,
+                {size: reference_sql(ref) for size in copied}, args.repeat, args.writers, args.write_seconds, ENV)
     text = report(results, args.sizes)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "RESULTS.md").write_text(text)

@@ -107,7 +107,11 @@ class Server:
             self.stop()
             raise RuntimeError(f"PostgreSQL did not start: {done.stderr or done.stdout}\n{log[-2000:]}")
         self.started = True
-        self.sql(f"CREATE ROLE {OWNER} LOGIN", f"CREATE ROLE {APP} LOGIN")
+        try:
+            self.sql(f"CREATE ROLE {OWNER} LOGIN", f"CREATE ROLE {APP} LOGIN")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
