@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "db": "cspr.cli.database:db",
     "task": "cspr.cli.casework:task",
     "check": "cspr.cli.check:check",
+    "user": "cspr.cli.users:user",
 }
 
 

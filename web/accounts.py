@@ -1,7 +1,8 @@
 """Signing in: who a user is, checked against a user directory, with attempts throttled.
 
 The web layer does not own the users: a **user directory** does (the store's
-users table, once it has one; see :class:`UserDirectory`). This module asks it
+users table, :class:`cspr.engine.casebook.accounts.Accounts`; see :class:`UserDirectory`),
+and the engine hashes passwords, so ``cspr user add`` never imports the web layer. This module asks it
 for an account by name, checks the password against the account's argon2 hash
 (argon2-cffi), and keeps a count of failed attempts.
 
@@ -23,27 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cspr.engine.casebook.accounts import Account, hash_password, password_hasher
+
+__all__ = ["THROTTLED", "WRONG", "Account", "Authenticator", "SignIn", "SignInThrottle", "User", "UserDirectory",
+           "hash_password", "password_hasher"]
+
 WRONG = "The user name or password is not correct"
 THROTTLED = "There have been too many attempts to sign in with this name or from this computer"
-
-
-@dataclass(frozen=True)
-class Account:
-    """A user as the directory keeps them.
-
-    ``roles`` are the process roles the user may act as (sign off as, record
-    events for) and the service's own roles (e.g. ``auditor``, ``admin``);
-    ``party`` is the organisation they belong to. ``valid_after`` (seconds
-    since the epoch) voids every session signed in before it: the directory
-    moves it on when the password changes or the account is disabled.
-    """
-
-    name: str
-    password_hash: str
-    roles: frozenset[str] = frozenset()
-    party: str | None = None
-    disabled: bool = False
-    valid_after: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -69,17 +56,6 @@ class UserDirectory(Protocol):
 
     def replace_password_hash(self, name: str, old_hash: str, new_hash: str) -> None:
         """Store a stronger hash of the same password, if the account still has ``old_hash``."""
-
-
-def password_hasher() -> Any:
-    """The argon2id hasher with the library's recommended parameters (RFC 9106's second choice)."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
-
-
-def hash_password(password: str, hasher: Any = None) -> str:
-    return str((hasher or password_hasher()).hash(password))
 
 
 @dataclass
@@ -188,6 +164,11 @@ class Authenticator:
         if account is None or account.disabled or signed_in_at < account.valid_after:
             return None
         return _user(account)
+
+    def header_user(self, name: str) -> User | None:
+        """The user a trusted single sign-on proxy names (``--auth trusted-header``), if enabled here."""
+        account = self.directory.find_account(name)
+        return None if account is None or account.disabled else _user(account)
 
     def start_session(self, session: Any, user: User) -> None:
         """A new session for a user who has just signed in (never the visitor's old one)."""

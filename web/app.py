@@ -48,7 +48,9 @@ def paired(path: str, endpoint: Any, methods: list[str] | None = None) -> list[R
     return [Route(path, endpoint, methods=methods), Route("/api" + path, endpoint, methods=methods)]
 
 
-def routes(with_sign_in: bool) -> list[BaseRoute]:
+def routes(with_sign_in: bool, with_users: bool | None = None) -> list[BaseRoute]:
+    """The routes of an application; ``with_sign_in``: the sign-in pages (local accounts); ``with_users``: who is
+    signed in (``/api/session``), also behind a single sign-on proxy."""
     table: list[BaseRoute] = [
         Route("/", pages.home),
         Route("/healthz", pages.healthz),
@@ -65,8 +67,9 @@ def routes(with_sign_in: bool) -> list[BaseRoute]:
             Route("/sign-in", account_pages.sign_in_form, methods=["GET"]),
             Route("/sign-in", account_pages.sign_in, methods=["POST"]),
             Route("/sign-out", account_pages.sign_out, methods=["POST"]),
-            Route("/api/session", account_pages.session, methods=["GET"]),
         ]
+    if with_sign_in if with_users is None else with_users:
+        table.append(Route("/api/session", account_pages.session, methods=["GET"]))
     return table
 
 
@@ -91,12 +94,12 @@ def create_app(settings: Settings) -> ASGIApp:
         return render_error(renderer, Request(scope), status, message)
 
     app = Starlette(
-        routes=routes(with_sign_in=auth is not None),
+        routes=routes(with_sign_in=auth is not None and settings.trusted_header is None, with_users=auth is not None),
         exception_handlers={HTTPException: error_page, ProcessNotFound: error_page, Exception: error_page},
     )
     app.state.web = web
     stack: ASGIApp = CsrfMiddleware(app, refuse)
-    stack = CurrentUser(stack, auth)
+    stack = CurrentUser(stack, auth, settings.trusted_header)
     stack = SessionMiddleware(stack, SessionCodec(settings.session_key))
     stack = HostCheck(stack, settings.allowed_hosts)
     return SecurityHeaders(stack)
@@ -119,13 +122,24 @@ def render_error(renderer: Renderer, request: Request, status: int, message: str
 
 
 class CurrentUser:
-    """Put the signed-in user (or None) on the request as ``scope["cspr.user"]``."""
+    """Put the signed-in user (or None) on the request as ``scope["cspr.user"]``.
 
-    def __init__(self, app: ASGIApp, auth: Authenticator | None):
-        self.app, self.auth = app, auth
+    With a ``trusted_header`` (``--auth trusted-header``) the user is whoever the
+    single sign-on proxy names in that header, if the directory has them and
+    they are not disabled; otherwise whoever the session says signed in.
+    """
+
+    def __init__(self, app: ASGIApp, auth: Authenticator | None, trusted_header: str | None = None):
+        self.app, self.auth, self.trusted_header = app, auth, trusted_header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self.auth is not None and self.trusted_header is not None:
+            from starlette.datastructures import Headers
+
+            scope["cspr.sign_in"] = False
+            name = Headers(scope=scope).get(self.trusted_header, "").strip()
+            scope["cspr.user"] = await run_in_threadpool(self.auth.header_user, name) if name else None
+        elif scope["type"] == "http":
             scope["cspr.sign_in"] = self.auth is not None
             session = scope["session"]
             user = None

@@ -81,17 +81,34 @@ def run(app: ASGIApp, host: str, port: int, announce: Callable[[str], None]) -> 
 
 def serve(host: str, port: int, *, db: str, process_files: Sequence[str | Path] = (),
           today: Callable[[], dt.date] = dt.date.today, allowed_hosts: Sequence[str] = (),
-          session_key_file: str | Path | None = None, announce: Callable[[str], None] = print) -> None:
-    """Build the application from these settings and serve it (``cspr serve``)."""
+          session_key_file: str | Path | None = None, announce: Callable[[str], None] = print,
+          auth: str = "local", auth_header: str | None = None) -> None:
+    """Build the application from these settings and serve it (``cspr serve``).
+
+    ``auth``: ``local`` (users sign in with the accounts ``cspr user add`` keeps in ``db``) or
+    ``trusted-header`` (a single sign-on proxy names the user in the header ``auth_header``)."""
     from .app import create_app
     from .catalog import ProcessCatalog
     from .sessions import load_key
     from .settings import Settings
+    from .stores import StoreDirectory, Stores
 
+    if auth not in ("local", "trusted-header"):
+        raise CsprError(f"--auth is local or trusted-header, not {auth!r}")
+    if auth == "trusted-header" and not auth_header:
+        raise CsprError("--auth trusted-header needs the header's name: --auth-header NAME (as the proxy sets it)")
+    stores = Stores(db)
+    if stores.exists():
+        stores.get()  # the database opens (and is migrated) before the first request, or the server does not start
     settings = Settings(
         catalog=ProcessCatalog.load(process_files, db), db=db, today=today,
         allowed_hosts=tuple(h.lower() for h in allowed_hosts) or default_allowed_hosts(host),
+        stores=stores, directory=StoreDirectory(stores),
+        trusted_header=auth_header.lower() if auth == "trusted-header" and auth_header else None,
     )
     if session_key_file is not None:
         settings = replace(settings, session_key=load_key(session_key_file))
-    run(create_app(settings), host, port, announce)
+    try:
+        run(create_app(settings), host, port, announce)
+    finally:
+        stores.close()

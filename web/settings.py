@@ -10,6 +10,7 @@ from typing import Any
 
 from .accounts import SignInThrottle, UserDirectory
 from .catalog import ProcessCatalog
+from .stores import Stores
 
 SERVICE_NAME = "Case reviews"
 
@@ -22,7 +23,12 @@ class Settings:
     unless one is given, so sessions end when the server stops.
     ``allowed_hosts`` are the host names the server answers for (None: any).
     ``directory`` is where users are kept; without one, nobody can sign in and
-    the sign-in pages do not exist.
+    the sign-in pages do not exist. ``stores`` opens the database the cases are
+    in (None: only the definition pages are served).
+    ``trusted_header``: the name of a request header that a single sign-on proxy
+    in front of the server sets to the signed-in user's name (``--auth
+    trusted-header``); the server then believes it, so it is only safe when that
+    proxy is the only way in and strips the header from what clients send.
     """
 
     catalog: ProcessCatalog
@@ -34,3 +40,5 @@ class Settings:
     throttle: SignInThrottle | None = None
     password_hasher: Any = None
     service_name: str = SERVICE_NAME
+    stores: Stores | None = None
+    trusted_header: str | None = None

@@ -211,6 +211,33 @@ class Store(Protocol):
         """How many cases there are, how many are open, how many have an open deadline due before today."""
         ...
 
+    # -- the accounts of the people who sign in (the web application) -----------------------------
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        """The account with exactly this name (name, password_hash, roles, party, disabled, valid_after,
+        created_at, changed_at), or None."""
+        ...
+
+    def user_folded(self, folded: str) -> dict[str, Any] | None:
+        """The account whose case-folded name is ``folded``, or None (names differ by more than case)."""
+        ...
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every account, by name."""
+        ...
+
+    def add_user(self, name: str, password_hash: str, roles: Sequence[str], party: str | None) -> None:
+        """Add an account (inside a write); raises StoreError if the name is taken."""
+        ...
+
+    def disable_user(self, name: str, valid_after: float) -> int:
+        """Disable an account and void its sessions (inside a write); return how many rows changed."""
+        ...
+
+    def replace_password_hash(self, name: str, old_hash: str, new_hash: str) -> None:
+        """Store a stronger hash of the same password, if the account still has ``old_hash``."""
+        ...
+
 
 def open_store(spec: str | os.PathLike[str], *, create: bool = False) -> Store:
     """The store a ``--db`` value names: a PostgreSQL URL (``postgresql://…``), else an SQLite file."""

@@ -267,6 +267,23 @@ CREATE TABLE {if_new}case_link (
 CREATE INDEX {if_new}case_link_linked ON case_link (linked);
 """
 
+# The people who sign in (the web application's local accounts; ``cspr user``). Roles are a JSON list;
+# the password is an argon2 hash, never the password; valid_after (seconds since the epoch) voids every
+# session signed in before it. Accounts are disabled, never deleted, so a name in the history stays someone's.
+_USERS = """
+CREATE TABLE {if_new}users (
+    name TEXT PRIMARY KEY,
+    folded TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    party TEXT,
+    disabled {flag} NOT NULL DEFAULT {false},
+    valid_after {real} NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration("create the process, event and projection tables", """
         CREATE TABLE processes (
@@ -368,5 +385,8 @@ MIGRATIONS: list[Migration] = [
               _LANGUAGE_2_PROJECTIONS.replace("{date}", "date").replace("{if_new}", "IF NOT EXISTS ")),
     Migration("the database's identity and key, and blanking only what a recorded redaction names",
               _seal_sqlite, _seal_postgresql),
+    Migration("add the accounts of the people who sign in",
+              _USERS.format(if_new="", flag="INTEGER", false="0", real="REAL"),
+              _USERS.format(if_new="IF NOT EXISTS ", flag="boolean", false="FALSE", real="double precision")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -49,7 +49,8 @@ CHAIN, WRITERS = 1, 2
 # The history tables and what the application's role may do with them; every other table of the schema
 # is a projection (SELECT, INSERT, UPDATE, DELETE). A new append-only table must be listed here.
 HISTORY_PRIVILEGES = {"events": "SELECT, INSERT", "processes": "SELECT, INSERT", "_migrations": "SELECT",
-                      "_grants": "SELECT", "_meta": "SELECT, INSERT"}
+                      "_grants": "SELECT", "_meta": "SELECT, INSERT",
+                      "users": "SELECT, INSERT, UPDATE"}
 _FLAGS = {"case_view": ("final",), "deadline_view": ("applicable", "open")}
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 

@@ -422,3 +422,42 @@ class SqlStore:
         late = self._value("SELECT COUNT(DISTINCT ref) AS n FROM deadline_view WHERE open = TRUE AND due < :today",
                            {"today": today})
         return {"cases": int(row["cases"]), "open": int(row["open"]), "overdue": int(late)}
+
+    # -- the accounts of the people who sign in -----------------------------------------------
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        """The account with exactly this name, or None."""
+        rows = self._rows(f"SELECT {_USER_FIELDS} FROM users WHERE name = :name", {"name": name})
+        return _user_row(rows[0]) if rows else None
+
+    def user_folded(self, folded: str) -> dict[str, Any] | None:
+        """The account whose name, case-folded, is ``folded``, or None."""
+        rows = self._rows(f"SELECT {_USER_FIELDS} FROM users WHERE folded = :folded", {"folded": folded})
+        return _user_row(rows[0]) if rows else None
+
+    def users(self) -> list[dict[str, Any]]:
+        return [_user_row(r) for r in self._rows(f"SELECT {_USER_FIELDS} FROM users ORDER BY name")]
+
+    def add_user(self, name: str, password_hash: str, roles: Sequence[str], party: str | None) -> None:
+        now = utc_now()
+        self._execute("INSERT INTO users (name, folded, password_hash, roles, party, created_at, changed_at) "
+                      "VALUES (:name, :folded, :hash, :roles, :party, :now, :now)",
+                      {"name": name, "folded": name.casefold(), "hash": password_hash, "roles": json.dumps(sorted(roles)),
+                       "party": party, "now": now})
+
+    def disable_user(self, name: str, valid_after: float) -> int:
+        return self._execute("UPDATE users SET disabled = TRUE, valid_after = :after, changed_at = :now "
+                             "WHERE name = :name", {"name": name, "after": valid_after, "now": utc_now()})
+
+    def replace_password_hash(self, name: str, old_hash: str, new_hash: str) -> None:
+        self._execute("UPDATE users SET password_hash = :new, changed_at = :now "
+                      "WHERE name = :name AND password_hash = :old",
+                      {"name": name, "old": old_hash, "new": new_hash, "now": utc_now()})
+
+
+_USER_FIELDS = "name, password_hash, roles, party, disabled, valid_after, created_at, changed_at"
+
+
+def _user_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "roles": json.loads(row["roles"]), "disabled": bool(row["disabled"]),
+            "valid_after": float(row["valid_after"])}
