@@ -103,6 +103,6 @@ def user_list(db_path: str | None, as_json: bool) -> None:
     if not accounts:
         click.echo("No users yet; add one with 'cspr user add NAME --role ROLE'.")
         return
-    rows: list[list[object]] = [[a.name, ", ".join(sorted(a.roles)), a.party or "", "disabled" if a.disabled else "active"]
+    rows: list[list[str]] = [[a.name, ", ".join(sorted(a.roles)), a.party or "", "disabled" if a.disabled else "active"]
                                 for a in accounts]
     emit_lines(table(rows, ["NAME", "ROLES", "PARTY", "STATUS"]) + [f"{len(accounts)} user{'s' if len(accounts) != 1 else ''}"])

@@ -49,7 +49,7 @@ class Stores:
         for store in stores:
             try:
                 store.close()
-            except Exception:  # noqa: BLE001 - closing on the way out; nothing more to do
+            except Exception:
                 pass
 
 

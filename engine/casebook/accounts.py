@@ -87,8 +87,8 @@ def assignable_roles(definitions: Iterable[Definition]) -> dict[str, str]:
     for definition in definitions:
         for role in definition.roles.values():
             roles.setdefault(role.id, role.name)
-    for role, words in APPLICATION_ROLES.items():
-        roles.setdefault(role, words)
+    for own, words in APPLICATION_ROLES.items():
+        roles.setdefault(own, words)
     return roles
 
 
