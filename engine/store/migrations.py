@@ -386,7 +386,7 @@ MIGRATIONS: list[Migration] = [
     Migration("the database's identity and key, and blanking only what a recorded redaction names",
               _seal_sqlite, _seal_postgresql),
     Migration("add the accounts of the people who sign in",
-              _USERS.format(if_new="", flag="INTEGER", false="0", real="REAL"),
+              _USERS.format(if_new="IF NOT EXISTS ", flag="INTEGER", false="0", real="REAL"),
               _USERS.format(if_new="IF NOT EXISTS ", flag="boolean", false="FALSE", real="double precision")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
