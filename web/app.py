@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cspr.engine.errors import ProcessNotFound
 
-from . import account_pages, pages
+from . import account_pages, case_pages, pages, report_pages, user_pages
 from .accounts import Authenticator
 from .app_state import Web
 from .csrf import CsrfMiddleware
@@ -48,9 +48,10 @@ def paired(path: str, endpoint: Any, methods: list[str] | None = None) -> list[R
     return [Route(path, endpoint, methods=methods), Route("/api" + path, endpoint, methods=methods)]
 
 
-def routes(with_sign_in: bool, with_users: bool | None = None) -> list[BaseRoute]:
+def routes(with_sign_in: bool, with_users: bool | None = None, with_cases: bool = False) -> list[BaseRoute]:
     """The routes of an application; ``with_sign_in``: the sign-in pages (local accounts); ``with_users``: who is
-    signed in (``/api/session``), also behind a single sign-on proxy."""
+    signed in (``/api/session``), also behind a single sign-on proxy; ``with_cases``: the case pages, reports and
+    users (there is a database)."""
     table: list[BaseRoute] = [
         Route("/", pages.home),
         Route("/healthz", pages.healthz),
@@ -70,7 +71,44 @@ def routes(with_sign_in: bool, with_users: bool | None = None) -> list[BaseRoute
         ]
     if with_sign_in if with_users is None else with_users:
         table.append(Route("/api/session", account_pages.session, methods=["GET"]))
+    if with_cases:
+        table += case_routes()
+    table.append(Route("/api/openapi.json", openapi_document))
     return table
+
+
+def case_routes() -> list[BaseRoute]:
+    """The caseload, the case pages and their writes, reports and users: each page with its JSON twin."""
+    get, post = ["GET"], ["POST"]
+    return [
+        *paired("/cases", case_pages.caseload, get),
+        *paired("/cases", case_pages.open_case, post),
+        Route("/cases/new", case_pages.new_case, methods=get),
+        *paired("/cases/{ref}", case_pages.case, get),
+        *paired("/cases/{ref}/events", case_pages.record_event, post),
+        *paired("/cases/{ref}/signoffs", case_pages.sign_off, post),
+        *paired("/cases/{ref}/facts", case_pages.record_facts, post),
+        *paired("/cases/{ref}/notes", case_pages.record_note, post),
+        Route("/cases/{ref}/timeline.svg", case_pages.timeline, methods=get),
+        Route("/cases/{ref}/diagram.svg", case_pages.diagram, methods=get),
+        *paired("/reports", report_pages.reports, get),
+        Route("/reports/{name}.csv", report_pages.spreadsheet, methods=get),
+        Route("/reports/deadlines.ics", report_pages.calendar_file, methods=get),
+        *paired("/users", user_pages.users, get),
+        *paired("/users", user_pages.add_user, post),
+        *paired("/users/{name}/disable", user_pages.disable_user, post),
+    ]
+
+
+async def openapi_document(request: Request) -> Response:
+    from .openapi import document
+
+    return state_of(request).renderer.json(document(state_of(request).settings.stores is not None))
+
+
+def state_of(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -94,7 +132,8 @@ def create_app(settings: Settings) -> ASGIApp:
         return render_error(renderer, Request(scope), status, message)
 
     app = Starlette(
-        routes=routes(with_sign_in=auth is not None and settings.trusted_header is None, with_users=auth is not None),
+        routes=routes(with_sign_in=auth is not None and settings.trusted_header is None, with_users=auth is not None,
+                      with_cases=settings.stores is not None and auth is not None),
         exception_handlers={HTTPException: error_page, ProcessNotFound: error_page, Exception: error_page},
     )
     app.state.web = web

@@ -9,8 +9,9 @@ page can forget it, and a refused request writes nothing: the page is never
 called.
 
 Form bodies are read here too, bounded in size, and handed to the page already
-parsed (:func:`form_data`). Only URL-encoded forms are accepted; the pages
-upload no files.
+parsed (:func:`form_data`): URL-encoded forms, or (for the JSON API) a JSON
+object whose values are text, numbers, true/false or lists of them, read as
+the same fields. The pages upload no files.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 64 * 1024
 MAX_FIELDS = 200
 FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
 
 Refusal = Callable[[Scope, int, str], Awaitable[Response]]
 
@@ -75,13 +77,16 @@ class CsrfMiddleware:
             await self._refuse(scope, receive, send, 413, "The form was too large, so it was refused.")
             return
         fields: dict[str, list[str]] = {}
-        if headers.get("content-type", "").split(";")[0].strip().lower() == FORM_TYPE:
-            try:
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if content_type == FORM_TYPE:
                 for key, value in parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS):
                     fields.setdefault(key, []).append(value)
-            except (UnicodeDecodeError, ValueError):
-                await self._refuse(scope, receive, send, 400, "The form could not be read, so it was refused.")
-                return
+            elif content_type == JSON_TYPE and body.strip():
+                fields = json_fields(body)
+        except (UnicodeDecodeError, ValueError):
+            await self._refuse(scope, receive, send, 400, "The form could not be read, so it was refused.")
+            return
         supplied = headers.get(HEADER) or (fields.get(FIELD) or [""])[0]
         expected = scope["session"].get("csrf")
         if not isinstance(expected, str) or not supplied or not hmac.compare_digest(supplied.encode(), expected.encode()):
@@ -95,6 +100,28 @@ class CsrfMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
         response = await self.refuse(scope, status, message)
         await response(scope, receive, send)
+
+
+def json_fields(body: bytes) -> dict[str, list[str]]:
+    """A JSON object as form fields: each value text (numbers and true/false as JSON writes them), a list as
+    several values. Anything else (nesting, null, too many fields) is a ValueError."""
+    import json
+
+    data = json.loads(body.decode("utf-8"))
+    if not isinstance(data, dict) or len(data) > MAX_FIELDS:
+        raise ValueError("not a JSON object of fields")
+    fields: dict[str, list[str]] = {}
+    for key, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, bool):
+                fields.setdefault(key, []).append("yes" if item else "no")
+            elif isinstance(item, (str, int, float)):
+                fields.setdefault(key, []).append(str(item))
+            else:
+                raise ValueError(f"field {key!r} is not text")
+        fields.setdefault(key, [])
+    return fields
 
 
 def _same_origin(scope: Scope, headers: Headers) -> bool:

@@ -35,7 +35,10 @@ def redirect(request: Request, url: str) -> Response:
 
 
 async def home(request: Request) -> Response:
-    return RedirectResponse("/processes", status_code=303)
+    """The caseload for someone signed in where there are cases; else the processes."""
+    web = state(request)
+    signed_in = request.scope.get("cspr.user") is not None
+    return RedirectResponse("/cases" if signed_in and web.settings.stores is not None else "/processes", status_code=303)
 
 
 async def healthz(request: Request) -> Response:
@@ -45,9 +48,11 @@ async def healthz(request: Request) -> Response:
 
 async def api_index(request: Request) -> Response:
     web = state(request)
-    links = {"processes": "/api/processes"}
+    links = {"processes": "/api/processes", "openapi": "/api/openapi.json"}
     if web.auth is not None:
         links["session"] = "/api/session"
+    if web.auth is not None and web.settings.stores is not None:
+        links |= {"cases": "/api/cases", "reports": "/api/reports", "users": "/api/users"}
     return web.renderer.json({"links": links, "pages": "every page at /PATH has its data as JSON at /api/PATH"})
 
 

@@ -67,6 +67,7 @@ class Renderer:
             "request": request, "page": page, "json_url": json_url,
             "user": request.scope.get("cspr.user"), "sign_in_enabled": request.scope.get("cspr.sign_in", False),
             "csrf_token": lambda: csrf_token(request),
+            "cases_enabled": request.app.state.web.settings.stores is not None,
         }
         body = self.env.get_template(template).render(context)
         return HTMLResponse(body, status_code=status, headers=headers)

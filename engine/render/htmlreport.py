@@ -55,9 +55,23 @@ def _safe(markup: str) -> Any:
     return Markup(markup)
 
 
+def case_timeline(view: Any) -> str:
+    """A case's events on a month axis against its deadlines (an SVG), from its CaseView."""
+    from .svg import timeline_svg
+
+    case, today = view.case, view.today
+    events = [(r.on, r.name if r.kind == RecordKind.TRANSITION else r.kind) for r in case.history
+              if r.kind in (RecordKind.OPENED, RecordKind.TRANSITION, RecordKind.MIGRATED)]
+    lane = [{"title": s.timing.title, "due": s.timing.due, "met_on": s.timing.met_on, "status": s.status}
+            for s in view.deadlines]
+    dates = [e[0] for e in events] + [x for s in view.deadlines for x in (s.timing.due, s.timing.met_on) if x] + [today]
+    start = case.opened_on or min(dates)
+    return timeline_svg(start, max(dates), today, events, lane)
+
+
 def case_report(view: Any, actions: list[dict[str, Any]], entries: list[dict[str, Any]], generated: dt.datetime) -> str:
     """One case: stage, deadlines, timeline, process diagram, next steps, facts, criteria, actions, history."""
-    from .svg import process_svg, timeline_svg
+    from .svg import process_svg
 
     case, d, today = view.case, view.case.definition, view.today
     state = d.states[case.state]
@@ -66,12 +80,6 @@ def case_report(view: Any, actions: list[dict[str, Any]], entries: list[dict[str
          "status": s.status, "detail": s.detail, "owners": ", ".join(d.roles[r].name for r in s.timing.owner)}
         for s in view.deadlines
     ]
-    events = [(r.on, r.name if r.kind == RecordKind.TRANSITION else r.kind) for r in case.history
-              if r.kind in (RecordKind.OPENED, RecordKind.TRANSITION, RecordKind.MIGRATED)]
-    lane = [{"title": s.timing.title, "due": s.timing.due, "met_on": s.timing.met_on, "status": s.status}
-            for s in view.deadlines]
-    dates = [e[0] for e in events] + [x for s in view.deadlines for x in (s.timing.due, s.timing.met_on) if x] + [today]
-    start = case.opened_on or min(dates)
     steps = [{"title": step.title, "event": step.event, "who": ", ".join(d.roles[r].name for r in step.by),
               "blockers": [b.message for b in step.blockers]} for step in case.next_steps()]
     verdict_words = {True: "Holds", False: "Does not hold", None: "Cannot tell yet"}
@@ -89,7 +97,7 @@ def case_report(view: Any, actions: list[dict[str, Any]], entries: list[dict[str
         "case.html", title=f"Case {case.ref}", case=case, state=state, stage=d.stages[state.stage], process=d,
         today=today, overdue=[s for s in view.deadlines if s.status is DeadlineStatus.OVERDUE],
         overdue_heading=DeadlineStatus.OVERDUE.heading, deadlines=deadlines,
-        timeline=_safe(timeline_svg(start, max(dates), today, events, lane)),
+        timeline=_safe(case_timeline(view)),
         diagram=_safe(process_svg(d, highlight=case.state)), steps=steps,
         facts=[(f.label, fact_values.describe_value(f, case.facts[f.id])) for f in d.facts.values() if f.id in case.facts],
         criteria=criteria, actions=action_rows, history=history,
