@@ -112,7 +112,7 @@ def state_of(request: Request) -> Web:
 
 
 def create_app(settings: Settings) -> ASGIApp:
-    renderer = Renderer(settings.service_name)
+    renderer = Renderer(settings.service_name, cases_enabled=settings.stores is not None)
     auth = None
     if settings.directory is not None:
         auth = Authenticator(settings.directory, settings.throttle, settings.password_hasher)

@@ -12,7 +12,7 @@ written, because the command raises before it writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,7 @@ from .accounts import User
 from .app_state import Web, state
 from .csrf import form_data
 from .pages import is_api, respond
+from .views import api
 
 Fields = dict[str, list[str]]
 
@@ -88,7 +89,7 @@ async def case(request: Request, *, errors: dict[str, Any] | None = None, status
     page = await read(request, lambda book: case_views.case_page(book, ref, user))
     page["flash"] = request.session.pop("flash", None) if "flash" in request.session else None
     page["refusal"] = errors
-    return respond(request, "case.html", page, status=status, twin=case_views.api(case_views.case_url(ref)))
+    return respond(request, "case.html", page, status=status, twin=api(case_views.case_url(ref)))
 
 
 async def timeline(request: Request) -> Response:
@@ -136,7 +137,7 @@ def open_form(web: Web, user: User, posted: Fields, errors: dict[str, Any] | Non
 
 
 async def write(request: Request, work: Callable[[Casebook, User, Fields], tuple[str, str]],
-                on_error: Callable[[Request, dict[str, Any], int], Any]) -> Response:
+                on_error: Callable[[Request, dict[str, Any], int], Awaitable[Response]]) -> Response:
     """Run one write as the signed-in user; ``work`` returns (message, where to go next)."""
     web = state(request)
     user = signed_in(request)
@@ -158,7 +159,7 @@ async def write(request: Request, work: Callable[[Casebook, User, Fields], tuple
         return await on_error(request, {"message": str(exc), "reasons": []}, 400)
     if is_api(request):
         return web.renderer.json({"ok": True, "message": message, "case": where,
-                                  "json": case_views.api(where)}, status=201)
+                                  "json": api(where)}, status=201)
     request.session["flash"] = message
     return RedirectResponse(where, status_code=303)
 

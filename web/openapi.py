@@ -34,7 +34,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _json(_ERROR, words[c]) for c in codes}
 
 
-def _get(summary: str, *, params: list[str] = (), query: dict[str, dict[str, Any]] | None = None,  # type: ignore[assignment]
+def _get(summary: str, *, params: tuple[str, ...] = (), query: dict[str, dict[str, Any]] | None = None,
          errors: tuple[int, ...] = (401, 404)) -> dict[str, Any]:
     parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1,
                                                                          "pattern": "^[A-Za-z0-9._-]+$"}} for p in params]
@@ -43,7 +43,7 @@ def _get(summary: str, *, params: list[str] = (), query: dict[str, dict[str, Any
                     "responses": {"200": _json(_PAGE, "The page's data"), **_errors(*errors)}}}
 
 
-def _post(summary: str, fields: dict[str, Any], required: list[str], *, params: list[str] = ()) -> dict[str, Any]:
+def _post(summary: str, fields: dict[str, Any], required: list[str], *, params: tuple[str, ...] = ()) -> dict[str, Any]:
     body = {"type": "object", "properties": fields, "required": required,
             "patternProperties": {r"^fact\.[a-z_][a-z0-9_]*$": {"anyOf": [
                 _TEXT, {"type": "array", "items": _TEXT, "maxItems": 20}, {"type": "integer"}, {"type": "boolean"}]}},
@@ -67,9 +67,9 @@ def document(with_cases: bool = True) -> dict[str, Any]:
         "/api/processes": _get("The processes served, and their versions", errors=()),
         "/api/processes/{process_id}/versions/{version}": _get(
             "One version of a process: roles, facts, criteria, deadlines with citations",
-            params=["process_id", "version"], errors=(404,)),
+            params=("process_id", "version"), errors=(404,)),
         "/api/processes/{process_id}/editions": _get(
-            "The differences between two versions", params=["process_id"],
+            "The differences between two versions", params=("process_id",),
             query={"from": {"type": "string"}, "to": {"type": "string"}}, errors=(400, 404)),
     }
     if with_cases:
@@ -83,14 +83,14 @@ def document(with_cases: bool = True) -> dict[str, Any]:
                                         "opened_on": _DATE, **_ON}, ["ref"]),
             },
             "/api/cases/{ref}": _get("One case: state, deadlines, next steps, sign-offs, facts, criteria, history",
-                                     params=["ref"]),
+                                     params=("ref",)),
             "/api/cases/{ref}/events": _post("Record a step of the process", {"event": {"type": "string"}, **_ON},
-                                             ["event"], params=["ref"]),
+                                             ["event"], params=("ref",)),
             "/api/cases/{ref}/signoffs": _post("Sign off the step at hand as a role you hold",
                                                {"role": {"type": "string"}, "on": _DATE, "note": _TEXT}, ["role"],
-                                               params=["ref"]),
-            "/api/cases/{ref}/facts": _post("Record or correct facts", dict(_ON), [], params=["ref"]),
-            "/api/cases/{ref}/notes": _post("Add a note", dict(_ON), ["note"], params=["ref"]),
+                                               params=("ref",)),
+            "/api/cases/{ref}/facts": _post("Record or correct facts", dict(_ON), [], params=("ref",)),
+            "/api/cases/{ref}/notes": _post("Add a note", dict(_ON), ["note"], params=("ref",)),
             "/api/reports": _get("Timeliness and the caseload overview",
                                  query={"by": {"enum": ["", "month", "quarter", "year"]}}, errors=(401,)),
             "/api/users": {
@@ -99,7 +99,7 @@ def document(with_cases: bool = True) -> dict[str, Any]:
                                                      "role": {"type": "array", "items": {"type": "string"}},
                                                      "party": {"type": "string"}}, ["name", "password", "role"]),
             },
-            "/api/users/{name}/disable": _post("Disable a user (admins only)", {}, [], params=["name"]),
+            "/api/users/{name}/disable": _post("Disable a user (admins only)", {}, [], params=("name",)),
         }
     return {
         "openapi": "3.1.0",

@@ -45,7 +45,8 @@ class JSONResponse(Response):
 class Renderer:
     """The templates of one application."""
 
-    def __init__(self, service_name: str):
+    def __init__(self, service_name: str, cases_enabled: bool = False):
+        self.cases_enabled = cases_enabled
         from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
         self.env = Environment(
@@ -67,7 +68,7 @@ class Renderer:
             "request": request, "page": page, "json_url": json_url,
             "user": request.scope.get("cspr.user"), "sign_in_enabled": request.scope.get("cspr.sign_in", False),
             "csrf_token": lambda: csrf_token(request),
-            "cases_enabled": request.app.state.web.settings.stores is not None,
+            "cases_enabled": self.cases_enabled,
         }
         body = self.env.get_template(template).render(context)
         return HTMLResponse(body, status_code=status, headers=headers)

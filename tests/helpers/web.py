@@ -193,3 +193,61 @@ class Directory:
         account = self.accounts[name]
         if account.password_hash == old_hash:
             self.accounts[name] = replace(account, password_hash=new_hash)
+
+
+# --- an application on a real database, with users ----------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+# One user per kind of role in the Pan Lancashire process, and the application's own.
+USERS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "lsbu.officer": (("lsbu", "referring_agency", "agency_safeguarding_lead", "local_authority"), None),
+    "icb.officer": (("icb",), "Integrated Care Board"),
+    "csc.officer": (("children_social_care",), "Children's Social Care"),
+    "police.officer": (("constabulary",), "Lancashire Constabulary"),
+    "auditor": (("auditor",), None),
+    "admin": (("admin",), None),
+}
+
+
+def add_users(spec: str, users: dict[str, tuple[tuple[str, ...], str | None]] = USERS, files: tuple[Path, ...] = ()) -> None:
+    """The users, added through the engine as `cspr user add` adds them (with the tests' fast hasher)."""
+    from cspr.engine.casebook.accounts import Accounts, assignable_roles
+    from cspr.engine.definition.catalog import shipped
+    from cspr.engine.definition.loader import load_file
+    from cspr.engine.store.interface import open_store
+
+    store = open_store(spec, create=True)
+    try:
+        known = assignable_roles([*shipped(), *(load_file(f) for f in files)])
+        for name, (roles, party) in users.items():
+            Accounts(store).add(name, PASSWORD, roles, party, known, FAST)
+    finally:
+        store.close()
+
+
+def case_app(spec: str, files: tuple[Path, ...] = (), **settings: Any) -> Any:
+    """The application `cspr serve --db SPEC` runs, with the tests' fast hasher."""
+    from cspr.web.app import create_app
+    from cspr.web.catalog import ProcessCatalog
+    from cspr.web.settings import Settings
+    from cspr.web.stores import StoreDirectory, Stores
+
+    stores = Stores(spec)
+    return create_app(Settings(catalog=ProcessCatalog.load(files, spec), db=spec, stores=stores,
+                               directory=StoreDirectory(stores), password_hasher=FAST, **settings))
+
+
+def signed_in(base: str, name: str, password: str = PASSWORD) -> tuple[Browser, str]:
+    """A browser signed in as ``name``, and the CSRF token its forms carry."""
+    browser = Browser(base)
+    token = csrf_from(browser.get("/sign-in"))
+    reply = browser.post("/sign-in", form={"csrf_token": token, "name": name, "password": password})
+    assert reply.status == 303, reply.text
+    return browser, browser.get("/api/session").json()["csrf_token"]
+
+
+def post_json(browser: Browser, path: str, token: str, data: dict[str, Any]) -> Reply:
+    import json
+
+    return browser.post(path, body=json.dumps(data).encode(),
+                        headers={"Content-Type": "application/json", "X-CSRF-Token": token})
