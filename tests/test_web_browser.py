@@ -21,7 +21,7 @@ from cspr.web.catalog import ProcessCatalog
 from cspr.web.settings import Settings
 
 from .conftest import FIXTURES
-from .helpers.browser import CHROMIUM_FLAGS, axe_violations, chromium, output_dir, playwright
+from .helpers.browser import CHROMIUM_FLAGS, adopt_orphans, axe_violations, chromium, output_dir, playwright, reap_chromium
 from .helpers.web import FAST, Directory, ServeProcess, ThreadServer, second_version
 
 SAR = FIXTURES / "processes" / "adult_review.yaml"
@@ -33,10 +33,12 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture(scope="module")
 def chrome():
     executable, sync_playwright = chromium(), playwright()
+    adopt_orphans()
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+    assert reap_chromium() == []
 
 
 @pytest.fixture(scope="module")

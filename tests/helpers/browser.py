@@ -24,6 +24,56 @@ AXE_VERSION = "4.14.1"  # pinned: a new release may add rules; update on purpose
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+def adopt_orphans() -> None:
+    """Make this test process the reaper of its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    Chromium forks helpers (the crash handler, the zygote) that outlive their parent; without this they
+    are handed to PID 1, which in a container may never reap them, leaving defunct Chromium processes
+    behind. Adopted, they are reaped by :func:`reap_chromium` when the browser closes."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_chromium(timeout: float = 10.0) -> list[str]:
+    """Wait for this process's Chromium children that have exited (adopted orphans included) and reap them;
+    return any Chromium process of ours still there afterwards, defunct or running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        ours = _chromium_children()
+        for pid, state, _ in ours:
+            if state == "Z":
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+        left = _chromium_children()
+        if not left or time.monotonic() > deadline:
+            return [f"{pid} {state} {name}" for pid, state, name in left]
+        time.sleep(0.1)
+
+
+def _chromium_children() -> list[tuple[int, str, str]]:
+    """(pid, state, name) of each Chromium process whose parent is this process."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        state, parent = stat[stat.rindex(")") + 2:].split()[:2]
+        if int(parent) == me and "chrom" in name.lower():
+            found.append((int(entry.name), state, name))
+    return found
+
+
 def chromium() -> str:
     path = os.environ.get("CSPR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path or not os.access(path, os.X_OK):
