@@ -360,7 +360,10 @@ def main() -> None:
                 {size: reference_sql(ref) for size in copied}, args.repeat, args.writers, args.write_seconds, ENV)
     text = report(results, args.sizes)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "RESULTS.md").write_text(text)
+    results_md = args.out / "RESULTS.md"
+    web_mark = "<!-- web benchmark -->"  # bench/web.py's section, measured in its own run: kept
+    kept = results_md.read_text().partition(web_mark) if results_md.exists() else ("", "", "")
+    results_md.write_text(text + ("\n" + kept[1] + kept[2] if kept[1] else ""))
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(text)
 

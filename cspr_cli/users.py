@@ -68,6 +68,40 @@ def user_add(name: str, roles: tuple[str, ...], party: str | None, password_stdi
                    + (f" for {account.party}" if account.party else ""))
 
 
+DEMO_PASSWORD = "demo password, not secret"
+
+
+@user.command("demo")
+@db_option
+@json_option
+def user_demo(db_path: str | None, as_json: bool) -> None:
+    """Add demo users for trying the web application: never for real cases.
+
+    One user per role of the processes stored with the cases, named after
+    the role (e.g. the role 'lsbu' gets the user 'lsbu'), and 'auditor' and
+    'admin'; all with the password 'demo password, not secret'. Users that
+    already exist are left as they are."""
+    from cspr.engine.casebook.accounts import APPLICATION_ROLES, Accounts
+
+    with casebook(db_path, create=True) as book:
+        known = _known_roles(book)
+        stored = [book.definition(row["hash"]) for row in book.store.processes()]
+        roles = list(dict.fromkeys([r for d in stored for r in d.roles] or [r for r in known if r not in APPLICATION_ROLES]))
+        accounts = Accounts(book.store)
+        added = []
+        for role in [*roles, *APPLICATION_ROLES]:
+            if accounts.find_account(role) is None:
+                added.append(accounts.add(role, DEMO_PASSWORD, [role], None, known))
+    if as_json:
+        emit_json({"password": DEMO_PASSWORD, "added": [a.as_dict() for a in added]})
+        return
+    if not added:
+        click.echo("The demo users are there already.")
+        return
+    click.echo(f"Added {len(added)} demo users, each named after its role, all with the password '{DEMO_PASSWORD}':")
+    emit_lines(["  " + ", ".join(a.name for a in added)])
+
+
 @user.command("disable")
 @click.argument("name")
 @db_option

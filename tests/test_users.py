@@ -147,3 +147,25 @@ def test_behind_a_single_sign_on_proxy_the_named_header_says_who_is_signed_in(tm
 def test_trusted_header_needs_the_header_named():
     result = run_cli("serve", "--auth", "trusted-header")
     assert result.exit_code == 2 and "--auth-header NAME" in result.output
+
+
+def test_the_readmes_three_commands_let_a_partner_sign_off_a_decision(demo_db):
+    """make demo; cspr user demo; cspr --today 2026-06-10 serve: a newcomer signs in as a partner and signs off."""
+    from .helpers.web import ServeProcess, post_json, signed_in
+
+    result = run_cli("user", "demo", "--db", str(demo_db))
+    assert result.exit_code == 0 and "demo password, not secret" in result.output
+    assert "constabulary" in result.output and "auditor" in result.output and "admin" in result.output
+    served = ServeProcess("--db", str(demo_db), env={"CSPR_TODAY": "2026-06-10"})
+    try:
+        for role in ("constabulary", "children_social_care"):
+            browser, token = signed_in(served.url, role, "demo password, not secret")
+            page = browser.get("/cases/LSBU-2026-015")
+            assert f'name="role" value="{role}"' in page.text  # the sign-off button for the role held
+            assert post_json(browser, "/api/cases/LSBU-2026-015/signoffs", token, {"role": role}).status == 201
+        browser, token = signed_in(served.url, "lsbu", "demo password, not secret")
+        decided = post_json(browser, "/api/cases/LSBU-2026-015/events", token, {"event": "criteria_met"})
+        assert decided.status == 201, decided.text
+        assert browser.get("/api/cases/LSBU-2026-015").json()["state"] == "notification"
+    finally:
+        served.stop()

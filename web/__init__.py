@@ -8,9 +8,14 @@ layer, and neither it nor the CLI imports the other (ARCHITECTURE.md,
 * :mod:`.server` runs it under uvicorn on a socket it binds itself;
 * :mod:`.security`, :mod:`.sessions` and :mod:`.csrf` are the request machinery:
   security headers on every response, signed session cookies, CSRF tokens;
-* :mod:`.accounts` signs users in against a pluggable user directory;
-* :mod:`.catalog` holds the process versions served; :mod:`.process_pages` and
-  :mod:`.account_pages` are the pages, each with a JSON twin under ``/api``;
+* :mod:`.accounts` signs users in against a user directory (:mod:`.stores`: the
+  accounts in the database, one store per worker thread);
+* :mod:`.permissions` says who may do what, in one place;
+* :mod:`.catalog` holds the process versions served; :mod:`.pages`,
+  :mod:`.case_pages`, :mod:`.report_pages`, :mod:`.user_pages` and
+  :mod:`.account_pages` are the pages, each with a JSON twin under ``/api``, their
+  data gathered by :mod:`.views` and :mod:`.case_views`, their inputs generated
+  from the definition by :mod:`.forms`; :mod:`.openapi` describes the API;
 * :mod:`.rendering` turns a page's data into HTML (Jinja2, autoescaped) or JSON.
 
 Pages are server-rendered and work without JavaScript; the only assets are our
