@@ -48,8 +48,8 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def actor() -> str | None:
-    """Who is typing: --actor, $CSPR_ACTOR, else None (the engine then asks the operating system)."""
+def actor() -> str:
+    """Who is typing: --actor, $CSPR_ACTOR, else the operating-system user (the engine never guesses)."""
     ctx = click.get_current_context()
     given = (ctx.find_root().obj or {}).get("actor") or os.environ.get("CSPR_ACTOR")
     if given is not None:
@@ -59,7 +59,10 @@ def actor() -> str | None:
         problem = name_problem(given)
         if problem:
             raise click.BadParameter(f"give a name of 1 to 100 printable characters: {problem}", param_hint="--actor")
-    return given
+        return given
+    from cspr.engine.casebook.book import default_actor
+
+    return default_actor()
 
 
 @contextmanager

@@ -5,6 +5,7 @@ insider could (the file's owner; PostgreSQL's superuser), lifting the append-onl
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -20,7 +21,7 @@ from cspr.engine.store.interface import open_store
 from cspr.engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from cspr.engine.store.sqlite import statements
 
-from .conftest import run_cli
+from .conftest import dump, run_cli
 
 TODAY = "2026-06-10"
 
@@ -237,11 +238,25 @@ def test_every_entry_records_the_actor_and_role(db):
 
 
 def test_the_default_actor_is_the_operating_system_user(tmp_path):
+    """The command line names the operating-system user when nobody else is named; the engine never guesses:
+    a Casebook opened without an actor reads but cannot write."""
     import getpass
 
-    store = open_store(tmp_path / "x.db", create=True)
-    assert Casebook(store).actor == getpass.getuser()
-    store.close()
+    from cspr.engine.errors import CsprError
+
+    db = tmp_path / "x.db"
+    assert run_cli("--db", str(db), "case", "open", "LSBU-2026-001", "--on", "2026-06-01").exit_code == 0
+    store = open_store(db)
+    try:
+        assert store.records("LSBU-2026-001")[0].actor == getpass.getuser()
+        book = Casebook(store)
+        assert book.actor is None and book.show("LSBU-2026-001").case.ref == "LSBU-2026-001"
+        before = dump(db)
+        with pytest.raises(CsprError, match="nobody is named"):
+            book.note("LSBU-2026-001", "who wrote this?", on=dt.date(2026, 6, 2))
+        assert dump(db) == before
+    finally:
+        store.close()
 
 
 # --- an old database is migrated ----------------------------------------------------------------

@@ -39,7 +39,8 @@ from .settings import Settings
 
 ERROR_TITLES = {
     400: "There is a problem with the request", 403: "You cannot do that", 404: "Page not found",
-    405: "That cannot be done to this page", 413: "The request was too large", 500: "Sorry, there is a problem with the service",
+    405: "That cannot be done to this page", 413: "The request was too large",
+    503: "The service is busy", 500: "Sorry, there is a problem with the service",
 }
 
 

@@ -24,6 +24,7 @@ from cspr.engine.casebook import commands
 from cspr.engine.casebook.book import Casebook, CaseNotFound
 from cspr.engine.errors import CsprError
 from cspr.engine.runtime.case import Refused
+from cspr.engine.store.interface import StoreError
 
 from . import case_views, forms, permissions
 from .accounts import User
@@ -144,11 +145,15 @@ async def write(request: Request, work: Callable[[Casebook, User, Fields], tuple
     fields = form_data(request)
 
     def run() -> tuple[str, str]:
-        if web.settings.stores is None or not web.settings.stores.exists():
+        stores = web.settings.stores
+        if stores is None or not stores.exists():
             raise CaseNotFound("there is no database yet: add users with 'cspr user add' first")
-        return work(casebook(web, user), user, fields)
+        with stores.writing():
+            return work(casebook(web, user), user, fields)
     try:
         message, where = await run_in_threadpool(run)
+    except StoreError as exc:
+        return await on_error(request, {"message": f"{exc}; nothing was changed, try again", "reasons": []}, 503)
     except permissions.Forbidden as exc:
         return await on_error(request, {"message": str(exc), "reasons": []}, 403)
     except CaseNotFound as exc:
@@ -165,7 +170,7 @@ async def write(request: Request, work: Callable[[Casebook, User, Fields], tuple
 
 
 async def _case_refused(request: Request, refusal: dict[str, Any], status: int) -> Response:
-    if is_api(request) or status == 404:
+    if is_api(request) or status in (404, 503):
         return _error(request, refusal, status)
     return await case(request, errors=refusal, status=status)
 
@@ -181,7 +186,7 @@ def _error(request: Request, refusal: dict[str, Any], status: int) -> Response:
 
 
 async def _open_refused(request: Request, refusal: dict[str, Any], status: int) -> Response:
-    if is_api(request):
+    if is_api(request) or status == 503:
         return _error(request, refusal, status)
     web = state(request)
     page = open_form(web, request.scope["cspr.user"], form_data(request), refusal)

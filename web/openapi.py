@@ -30,7 +30,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "A value is not accepted; nothing was written", 401: "Not signed in",
              403: "Not allowed for the signed-in user, or no CSRF token; nothing was written",
              404: "No such case or page", 409: "The process does not allow it now (the reasons say why); nothing was written",
-             413: "The request was too large"}
+             413: "The request was too large", 503: "The database is busy or unavailable; nothing was written"}
     return {str(c): _json(_ERROR, words[c]) for c in codes}
 
 
@@ -54,7 +54,7 @@ def _post(summary: str, fields: dict[str, Any], required: list[str], *, params: 
         "summary": summary, "parameters": parameters,
         "requestBody": {"required": True, "content": {"application/json": {"schema": body},
                                                       "application/x-www-form-urlencoded": {"schema": body}}},
-        "responses": {"201": _json(_DONE, "Recorded"), **_errors(400, 401, 403, 404, 409, 413)},
+        "responses": {"201": _json(_DONE, "Recorded"), **_errors(400, 401, 403, 404, 409, 413, 503)},
     }}
 
 

@@ -24,6 +24,17 @@ class Stores:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Store] = []
+        self._write_lock = threading.Lock()
+
+    def writing(self) -> Any:
+        """Held around each write: on SQLite, one writer at a time in this process, in turn (the database
+        allows one writer; threads queue here fairly rather than in SQLite's busy-wait back-off, which lets
+        an unlucky writer wait past its timeout). PostgreSQL locks rows itself: nothing to hold."""
+        from contextlib import nullcontext
+
+        from cspr.engine.store.interface import is_postgresql
+
+        return nullcontext() if is_postgresql(self.spec) else self._write_lock
 
     def exists(self) -> bool:
         from pathlib import Path

@@ -60,8 +60,12 @@ async def _change(request: Request, work: Any) -> Response:
         permissions.may_manage_users(user)
     except permissions.Forbidden as exc:
         return _refused(request, str(exc), 403)
+    def run() -> str:
+        assert web.settings.stores is not None
+        with web.settings.stores.writing():
+            return str(work(web, form_data(request)))
     try:
-        message = await run_in_threadpool(work, web, form_data(request))
+        message = await run_in_threadpool(run)
     except CsprError as exc:
         if is_api(request):
             return web.renderer.json({"error": {"status": 400, "message": str(exc), "reasons": []}}, status=400)

@@ -1,4 +1,4 @@
-"""The Casebook: the cases in one store, as of one day, by one actor.
+"""The Casebook: the cases in one store, as of one day, by one actor (named by the caller).
 
 It holds what every operation shares: the store, the day (``today``), who is
 acting (``actor``), the process versions stored with the cases
@@ -53,6 +53,7 @@ def real_today() -> dt.date:
 
 
 def default_actor() -> str:
+    """The operating-system user: who the command line records when --actor and $CSPR_ACTOR say nobody."""
     try:
         return getpass.getuser()
     except Exception:
@@ -90,10 +91,11 @@ class Casebook:
         self.store = store
         self.real_today = real_today()
         self.today = today or self.real_today
-        self.actor = actor or default_actor()
-        problem = name_problem(self.actor)
+        self.actor = actor  # who makes the writes: given by the caller (the CLI's --actor or the OS user; the
+        # web application's signed-in user), never looked up here; None: this Casebook only reads
+        problem = name_problem(actor) if actor is not None else None
         if problem:
-            raise InputError(f"the actor {self.actor!r} cannot be recorded: {problem}")
+            raise InputError(f"the actor {actor!r} cannot be recorded: {problem}")
         self._definitions: dict[str, Definition] = {}
 
     # -- loading -----------------------------------------------------------------------
@@ -140,6 +142,13 @@ class Casebook:
     # -- the write primitives every command is built from --------------------------------
 
     @property
+    def writer(self) -> str:
+        """Who makes this Casebook's writes, the actor of every entry; a Casebook opened to read has none."""
+        if self.actor is None:
+            raise CsprError("nobody is named as making this change, so it cannot be recorded; nothing was changed")
+        return self.actor
+
+    @property
     def rehearsal(self) -> bool:
         """Working as of a day after the real date: everything can be read, nothing written."""
         return self.today > self.real_today
@@ -163,6 +172,8 @@ class Casebook:
     def transaction(self) -> Any:
         """One command's transaction (see Store.write); refused at once while rehearsing a future day."""
         self.check_writable()
+        if self.actor is None:
+            self.writer  # noqa: B018 - refuses, before anything is locked or written
         return self.store.write()
 
     def check_date(self, case: Case | None, on: dt.date, kind: str) -> None:
@@ -198,7 +209,7 @@ class Casebook:
         if case.redacted:
             raise Refused(case.ref, kind, [Blocker("state", "the case was redacted; nothing more can be recorded for it")])
         record = Record(
-            seq=len(case.history) + 1, kind=kind, on=on, name=name, role=role, actor=self.actor,
+            seq=len(case.history) + 1, kind=kind, on=on, name=name, role=role, actor=self.writer,
             recorded_at=utc_now(), facts={k: fact_values.to_json(v) for k, v in (facts or {}).items()},
             note=note, data=dict(data or {}),
         )

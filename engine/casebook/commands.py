@@ -270,7 +270,7 @@ def _migrate(book: Casebook, ref: str, new: Definition, state_map: Mapping[str, 
         _check_mapped_state(ref, new, state, case.facts, what)
     book.remember(new)
     record = Record(
-        seq=len(records) + 1, kind=RecordKind.MIGRATED, on=on, actor=book.actor, recorded_at=utc_now(),
+        seq=len(records) + 1, kind=RecordKind.MIGRATED, on=on, actor=book.writer, recorded_at=utc_now(),
         data={"from_hash": old.content_hash, "from_version": old.version, "to_hash": new.content_hash,
               "to_version": new.version, "state_before": case.state, "state": state,
               "state_map": dict(state_map), "history_fits": failure is None},
