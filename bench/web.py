@@ -308,6 +308,11 @@ def report(results: dict[str, Any]) -> str:
         r = results.get(key)
         for route, s in (r or {}).get("routes", {}).items():
             lines.append(f"| {key} | {route} | {s['requests']:,} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} |")
+    lines += ["", "/healthz does no work, so its latency here is the time a request waits for the two cores the client "
+              "processes and the servers share: the case page's ratio to it is the cost of the page itself. Writes on "
+              "SQLite take turns (the database has one writer; the server queues its writers on one lock, fairly, "
+              "rather than in SQLite's busy-wait back-off, which in a first run let 3 of 1,506 notes time out), so a "
+              "note waits for those ahead of it; PostgreSQL takes writes to different cases at once."]
     return "\n".join(lines) + "\n"
 
 

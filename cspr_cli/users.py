@@ -19,7 +19,7 @@ from .output import emit_json, emit_lines, json_option
 
 @click.group(cls=LazyGroup)
 def user() -> None:
-    """The people who sign in to the web application: add, disable, list."""
+    """The people who sign in to the web application: add, disable, list (and demo users)."""
 
 
 def _known_roles(book: object) -> dict[str, str]:
