@@ -19,7 +19,9 @@ from .output import emit_json, emit_lines, json_option
 
 @click.group(cls=LazyGroup)
 def user() -> None:
-    """The people who sign in to the web application: add, disable, list (and demo users)."""
+    """The people who sign in to the web application.
+
+    Add, disable and list them; or add demo users to try it."""
 
 
 def _known_roles(book: object) -> dict[str, str]:
@@ -78,9 +80,8 @@ def user_demo(db_path: str | None, as_json: bool) -> None:
     """Add demo users for trying the web application: never for real cases.
 
     One user per role of the processes stored with the cases, named after
-    the role (e.g. the role 'lsbu' gets the user 'lsbu'), and 'auditor' and
-    'admin'; all with the password 'demo password, not secret'. Users that
-    already exist are left as they are."""
+    the role's id, and 'auditor' and 'admin'; all with the password 'demo
+    password, not secret'. Users that already exist are left as they are."""
     from cspr.engine.casebook.accounts import APPLICATION_ROLES, Accounts
 
     with casebook(db_path, create=True) as book:

@@ -170,7 +170,7 @@ def test_copy_refuses_a_target_that_is_not_empty(book, tmp_path):
     from cspr.engine.casebook.transfer import copy_database
 
     target = open_store(tmp_path / "other.db", create=True)
-    Casebook(target, today=TODAY).open_case("LSBU-2026-999", resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
+    Casebook(target, today=TODAY, actor="setup").open_case("LSBU-2026-999", resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
     with pytest.raises(StoreError, match="is not empty"):
         copy_database(book.store, target)
     assert target.case_refs() == ["LSBU-2026-999"]
@@ -184,7 +184,7 @@ def test_the_application_role_cannot_change_or_delete_the_history(pg_database):
     import psycopg
 
     store = open_store(pg_database.spec)
-    Casebook(store, today=TODAY).open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
+    Casebook(store, today=TODAY, actor="setup").open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
     for statement in ("UPDATE events SET note = 'x'", "DELETE FROM events", "TRUNCATE events",
                       "UPDATE processes SET title = 'x'", "DELETE FROM processes", "DROP TABLE events",
                       "ALTER TABLE events DISABLE TRIGGER USER", "DELETE FROM _migrations"):
@@ -199,7 +199,7 @@ def test_the_application_role_cannot_change_or_delete_the_history(pg_database):
 def test_two_writers_on_one_case_take_turns(pg_database):
     """The second command waits for the first's case lock, then sees its entry (no refusal, no lost write)."""
     first, second = open_store(pg_database.spec, create=True), open_store(pg_database.spec)
-    Casebook(first, today=TODAY).open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
+    Casebook(first, today=TODAY, actor="setup").open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
     entered, done = threading.Event(), []
 
     def later():
@@ -226,7 +226,7 @@ def test_two_writers_on_one_case_take_turns(pg_database):
 @pytest.mark.parametrize("stage", ["after reading the case", "after projecting", "after appending"])
 def test_a_backend_terminated_mid_transaction_loses_nothing_and_holds_no_lock(pg_database, stage):
     victim, other = open_store(pg_database.spec, create=True), open_store(pg_database.spec)
-    Casebook(victim, today=TODAY).open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
+    Casebook(victim, today=TODAY, actor="setup").open_case(REF, resolve("cspr_pan_lancashire@2025.1"), dt.date(2026, 6, 1))
     before = pg_database.dump()
     book = Casebook(victim, today=TODAY, actor="victim")
     pid = victim.conn.info.backend_pid
