@@ -41,9 +41,13 @@ def case_lines(view: CaseView) -> list[str]:
         f"  process  {d.id} {d.version} ({d.content_hash[:19]}…)",
         f"  opened   {case.opened_on.isoformat() if case.opened_on else '?'}",
         f"  today    {view.today.isoformat()}",
-        "",
-        "Deadlines",
     ]
+    for role, names in case.parties.items():
+        if names:
+            lines.append(f"  {d.roles[role].name if role in d.roles else role}: {' and '.join(names)}")
+    if case.links:
+        lines.append(f"  linked   {', '.join(case.links)}")
+    lines += ["", "Deadlines"]
     def owner(roles: tuple[str, ...]) -> str:
         return ", ".join(d.roles[r].name for r in roles)
 
@@ -63,6 +67,11 @@ def case_lines(view: CaseView) -> list[str]:
         lines.append(f"    by {who}: " + ("READY" if step.ready else "blocked"))
         for blocker in step.blockers:
             lines.append(f"    - {blocker.message}")
+    if case.tasks:
+        lines += ["", "Tasks"]
+        rows = [[task["task"], task["status"], str(task["due"] or "-"), task["title"], str(task["party"] or "-")]
+                for task in case.tasks.values()]
+        lines += ["  " + line for line in table(rows, ["ID", "STATUS", "DUE", "TASK", "PARTY"])]
     if case.signoffs:
         lines += ["", "Signed off for this step"]
         for role, record in case.signoffs.items():

@@ -47,6 +47,9 @@ class CaseView:
             "deadlines": [s.as_dict() for s in self.deadlines],
             "next_steps": [s.as_dict() for s in case.next_steps()],
             "signoffs": {role: r.on for role, r in case.signoffs.items()},
+            "parties": {role: list(names) for role, names in case.parties.items() if names},
+            "linked": list(case.links),
+            "tasks": [dict(task) for task in case.tasks.values()],
             "history": [r.as_dict() for r in case.history],
         }
 
@@ -91,7 +94,9 @@ def open_deadlines(book: Casebook, within: int | None = None, overdue: bool = Fa
     return [{"ref": row["ref"], "deadline": row["deadline"], "title": row["title"], "owner": owners(row["owner"]),
              "start": row["start"], "due": row["due"], "warn_from": row["warn_from"], "status": status.status,
              "state": row["state"], "state_title": row["state_title"], "working_days_left": status.working_days_left,
-             "late_by_working_days": status.late_by, "detail": status.detail}
+             "late_by_working_days": status.late_by, "detail": status.detail,
+             "statutory_due": status.timing.statutory_due or status.timing.due, "extended_by": status.timing.extended_by,
+             "paused_since": status.timing.paused_since, "late_by": status.late_by, "late_in": str(status.timing.late_in)}
             for row, status in _open_deadline_rows(book, within, overdue)]
 
 

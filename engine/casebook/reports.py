@@ -62,16 +62,19 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
             definition = definitions.get(process_id)
             known = definition.deadlines.get(deadline) if definition else None
             groups[key] = {"period": period, "process": process_id, "deadline": deadline,
-                           "title": known.title if known else deadline, "due": 0, "met_on_time": 0, "met_late": 0,
-                           "late_days": [], "open": 0, "overdue": 0}
+                           "title": known.title if known else deadline, "due": 0, "met_on_time": 0,
+                           "met_within_extension": 0, "met_late": 0, "late_days": [], "open": 0, "overdue": 0,
+                           "extended": 0, "met_by_statutory_date": 0}
         return groups[key]
 
     for process_id, definition in definitions.items():  # every deadline appears, even with nothing due
         if by is None:
             for deadline in definition.deadlines:
                 group(process_id, deadline, "all")
-    counted = {DeadlineStatus.MET: "met_on_time", DeadlineStatus.MET_LATE: "met_late",
-               DeadlineStatus.OVERDUE: "overdue", DeadlineStatus.DUE_SOON: "open", DeadlineStatus.UPCOMING: "open"}
+    # each deadline counts against the date in force (the agreed one, when extended) and against its statutory date
+    counted = {DeadlineStatus.MET: "met_on_time", DeadlineStatus.MET_EXTENDED: "met_within_extension",
+               DeadlineStatus.MET_LATE: "met_late", DeadlineStatus.OVERDUE: "overdue",
+               DeadlineStatus.DUE_SOON: "open", DeadlineStatus.UPCOMING: "open", DeadlineStatus.PAUSED: "open"}
     for row in progress(rows):
         t = Timing.from_row(row)
         assert t.due is not None
@@ -79,16 +82,22 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
         g["due"] += 1
         a = status_on(t, today, calendar_for(book.definition(row["process_hash"])))
         g[counted[a.status]] += 1
+        if t.extended:
+            g["extended"] += 1
+        statutory = t.statutory_due or t.due
+        if t.met_on is not None and a.status.met and t.met_on <= statutory:
+            g["met_by_statutory_date"] += 1
         if a.status is DeadlineStatus.MET_LATE:
             g["late_days"].append(a.late_by)
     out = []
     for key in sorted(groups):
         g = groups[key]
         late = g.pop("late_days")
-        met = g["met_on_time"] + g["met_late"]
+        met = g["met_on_time"] + g["met_within_extension"] + g["met_late"]
         g["median_working_days_late"] = statistics.median(late) if late else None
         g["worst_working_days_late"] = max(late) if late else None
-        g["on_time_percent"] = round(100 * g["met_on_time"] / met, 1) if met else None
+        g["on_time_percent"] = round(100 * (g["met_on_time"] + g["met_within_extension"]) / met, 1) if met else None
+        g["statutory_on_time_percent"] = round(100 * g["met_by_statutory_date"] / met, 1) if met else None
         out.append(g)
     return {"from": start, "to": end, "by": by or "all", "today": today, "rows": out}
 

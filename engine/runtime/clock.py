@@ -79,8 +79,9 @@ def cycles(case: Case, anchor: Anchor) -> list[Cycle]:
     """Every cycle of a deadline counted from ``anchor`` (empty until it starts)."""
     if anchor.kind == "event" and anchor.occurrence == "each":
         found = occurrences(case, anchor.ref)
+        following: list[Record | None] = [*found[1:], None] if found else []
         return [Cycle(r.on, r.seq, nxt.seq if nxt else None, i, nxt.on if nxt else None)
-                for i, (r, nxt) in enumerate(zip(found, [*found[1:], None], strict=True), start=1)]
+                for i, (r, nxt) in enumerate(zip(found, following, strict=True), start=1)]
     if anchor.kind in ("fact", "event"):
         known = _simple(case, anchor)
         return [Cycle(known[0], known[1])] if known else []

@@ -370,7 +370,8 @@ class SqlStore:
         sort = {"due": "d.due NULLS FIRST, d.ref, d.deadline", "case": "d.ref, d.due NULLS FIRST, d.deadline"}[order]
         return self._rows(f"""
             SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, d.open,
-                   d.reason, d.settled, d.late_by, c.state, c.state_title, c.version, c.process_id, c.process_hash, c.last_seq
+                   d.reason, d.settled, d.late_by, d.statutory_due, d.extended_by, d.paused_since, d.late_in,
+                   c.state, c.state_title, c.version, c.process_id, c.process_hash, c.last_seq
             FROM deadline_view d JOIN case_view c ON c.ref = d.ref
             {'WHERE ' + ' AND '.join(where) if where else ''}
             ORDER BY {sort}""", params)
