@@ -125,7 +125,7 @@ def test_tasks_reach_the_ics_file_and_the_export(dhr, tmp_path):
     assert "Northtown Council" in exported
 
 
-def test_a_pause_and_an_extension_keep_the_statutory_date_visible(dhr):
+def test_a_pause_and_an_extension_keep_the_statutory_date_visible(dhr, tmp_path):
     open_decided(dhr)
     dhr("2025-06-02", "case", "record", "DHR-2025-01", "proceedings_started")
     paused = json.loads(dhr("2025-06-10", "case", "show", "DHR-2025-01", "--json").output)
@@ -145,6 +145,9 @@ def test_a_pause_and_an_extension_keep_the_statutory_date_visible(dhr):
     assert "2026-01-30" in deadlines and "2025-12-08" in deadlines
     history = dhr("2025-11-20", "case", "show", "DHR-2025-01").output
     assert "HO letter 2025/117" in history
+    html = tmp_path / "case.html"
+    dhr("2025-11-20", "case", "report", "DHR-2025-01", "--html", str(html))
+    assert "extended by Home Office from the statutory date 2025-12-08" in html.read_text()
     for agency in ("Northtown Council",):
         dhr("2025-11-20", "case", "party", "DHR-2025-01", f"agency={agency}")
         dhr("2025-11-20", "task", "add", "DHR-2025-01", "agency_report", "--party", agency)
