@@ -63,8 +63,9 @@ def process_svg(definition: Definition, highlight: str | None = None, *, id_pref
     edges: list[_Edge] = []
     for number, event in enumerate(d.events.values()):
         for source in event.sources:
-            if source in col and event.target in col:
-                edges.append(_Edge(event.id, event.title, source, event.target,
+            target = event.target or source  # a step that changes no state: an arrow back to its own state
+            if source in col and target in col:
+                edges.append(_Edge(event.id, event.title, source, target,
                                    EDGE_COLOURS[number % len(EDGE_COLOURS)]))
 
     # Rows: definition order, except that a column with no transitions inside it
