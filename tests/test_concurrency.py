@@ -78,6 +78,7 @@ def test_killed_writers_leave_all_or_nothing(database):
     rng = random.Random(20261125)
     for attempt in range(12):
         process = writer("churn", db.spec, f"LSBU-{2000 + attempt}")
+        assert process.stdout is not None and process.stdout.readline() == "started\n"  # a busy machine starts slowly
         time.sleep(rng.uniform(0.4, 1.2))
         process.send_signal(signal.SIGKILL)
         process.communicate()

@@ -115,6 +115,7 @@ class PostgresStore(SqlStore):
         self._writing: str | None = None
         self._locked: set[str] = set()
         self._chain_locked = False
+        self._pending_locks: list[tuple[str, dict[str, Any]]] = []  # taken with the next statement, one round trip
         try:
             self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15,
                                         options="-c DateStyle=ISO,YMD -c TimeZone=UTC")
@@ -205,6 +206,7 @@ class PostgresStore(SqlStore):
                 finally:
                     self._writing, self._chain_locked = None, False
                     self._locked.clear()
+                    self._pending_locks.clear()
         except psycopg.Error as exc:
             self._rolled_back()
             raise _explain(self.location, exc) from None
@@ -227,33 +229,55 @@ class PostgresStore(SqlStore):
 
     def _lock_case(self, ref: str) -> None:
         if self._writing == "shared" and ref not in self._locked:
-            self._execute("SELECT pg_advisory_xact_lock(:locks, :key)", {"locks": CASE_LOCKS, "key": _case_key(ref)})
+            self._pending_locks.append(("SELECT pg_advisory_xact_lock(:locks, :key)",
+                                        {"locks": CASE_LOCKS, "key": _case_key(ref)}))
             self._locked.add(ref)
 
     def _lock_chain(self) -> None:
         if self._writing and not self._chain_locked:
-            self._execute("SELECT pg_advisory_xact_lock(:locks, :chain)", {"locks": LOCKS, "chain": CHAIN})
+            self._pending_locks.append(("SELECT pg_advisory_xact_lock(:locks, :chain)",
+                                        {"locks": LOCKS, "chain": CHAIN}))
             self._chain_locked = True
 
     # -- the connection ----------------------------------------------------------------
 
+    def _run(self, sql: str, params: dict[str, Any] | None) -> psycopg.Cursor[dict[str, Any]]:
+        """One statement, after the locks asked for since the last one, sent with it in one round trip (the
+        server runs them in order, and each statement of a transaction sees what was committed before it ran,
+        so what the statement reads is read under the locks)."""
+        pending, self._pending_locks = self._pending_locks, []
+        if not pending:
+            return self.conn.execute(_dialect(sql), params or {})
+        with self.conn.pipeline():
+            for lock, values in pending:
+                self.conn.execute(_dialect(lock), values)
+            cursor = self.conn.execute(_dialect(sql), params or {})
+        return cursor
+
     def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
-            return self.conn.execute(_dialect(sql), params or {}).fetchall()
+            return self._run(sql, params).fetchall()
         except psycopg.Error as exc:
             raise _explain(self.location, exc) from None
 
     def _execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
         try:
-            return self.conn.execute(_dialect(sql), params or {}).rowcount
+            return self._run(sql, params).rowcount
         except psycopg.errors.UniqueViolation as exc:
             raise Duplicate(str(exc)) from None
         except psycopg.Error as exc:
             raise _explain(self.location, exc) from None
 
+    def _take_locks(self) -> None:
+        """The locks asked for, before a statement that cannot carry them."""
+        pending, self._pending_locks = self._pending_locks, []
+        for lock, values in pending:
+            self._execute(lock, values)
+
     def _executemany(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
+        self._take_locks()
         try:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_dialect(sql), rows)
@@ -265,6 +289,7 @@ class PostgresStore(SqlStore):
     def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
         """Many entries at once, through COPY."""
         columns = [c for c in ENTRY_COLUMNS if c != "id"]
+        self._take_locks()
         try:
             with self.conn.cursor() as cursor:
                 with cursor.copy(f"COPY events ({', '.join(columns)}) FROM STDIN") as copy:
@@ -281,8 +306,14 @@ class PostgresStore(SqlStore):
         def flags(table: str, row: dict[str, Any]) -> dict[str, Any]:
             return {**row, **{k: bool(row[k]) for k in _FLAGS.get(table, ())}}
 
-        super().put_projections([(flags("case_view", p[0]), [flags("deadline_view", d) for d in p[1]], p[2], p[3], p[4])
-                                 for p in projections])
+        rows = [(flags("case_view", p[0]), [flags("deadline_view", d) for d in p[1]], p[2], p[3], p[4])
+                for p in projections]
+        self._take_locks()
+        try:
+            with self.conn.pipeline():  # the projection's statements go in one round trip, not one each
+                super().put_projections(rows)
+        except psycopg.Error as exc:
+            raise _explain(self.location, exc) from None
 
     def redact(self, ref: str) -> int:
         """Blank a case's facts and notes through redact_case(), the one function allowed to (it runs as the owner)."""

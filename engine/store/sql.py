@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cspr.engine.runtime.case import Record
@@ -205,11 +205,13 @@ class SqlStore:
         self._anchor_log.open()
         return key, database
 
-    def _chainer(self) -> Chainer:
-        """Sealing entries after the last one written (taking the chain's lock first), under the key."""
-        head = self._database_head()
+    def _chainer(self, case_head: Callable[[str], str] | None = None) -> Chainer:
+        """Sealing entries after the last one written, under the key. The key, the database's identity and the
+        anchor log come first, so the chain's lock (held to the commit: writers take turns) covers only the head,
+        the insert and the commit."""
         key, database = self._sealing()
-        return Chainer(head, self._case_head, key=key, database=database)
+        head = self._database_head()
+        return Chainer(head, case_head or self._case_head, key=key, database=database)
 
     def _sealed(self, chainer: Chainer, database: str | None = None) -> None:
         """Entries were sealed up to ``chainer``'s head: anchor it once the transaction commits."""
@@ -230,7 +232,9 @@ class SqlStore:
         self._pending_anchor = self._anchor_log = None
 
     def append(self, ref: str, record: Record) -> str:
-        chainer = self._chainer()
+        # the case's last entry, read under the case's lock before the chain's is taken (it cannot change)
+        before = GENESIS if record.seq == 1 else self._case_head(ref)
+        chainer = self._chainer(lambda r: before if r == ref else self._case_head(r))
         row = entry_row(ref, record, chainer)
         try:
             self._execute(_INSERT_EVENT, row)

@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
     elif mode == "churn":
         prefix = argv[2]
         i = 0
+        print("started", flush=True)  # imported and ready: the test kills it from now on, not while it starts
         while True:
             i += 1
             ref = f"{prefix}-{i:03d}"
