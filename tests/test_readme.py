@@ -97,6 +97,21 @@ def test_make_demo_runs_in_a_subprocess(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_the_performance_section_quotes_the_last_benchmark_run():
+    """Every ratio in the README's performance tables is one bench/results.json holds (to two or three places)."""
+    import json
+
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    measured = {f"{value:.{places}f}" for value in results["ratios"].values() for places in (2, 3)}
+    section = README.read_text().split("## Performance", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    quoted = [number for cells in rows[1:] if cells[1].strip() != "measure"
+              for number in re.findall(r"(?<![\d,.])\d+\.\d\d\d?(?!\d)", cells[3].split("(")[0])]
+    assert quoted, "the performance section quotes no ratio"
+    stale = [number for number in quoted if number not in measured]
+    assert not stale, f"the README quotes {stale}, which bench/results.json does not hold: copy the new figures"
+
+
 def update() -> None:
     """Rewrite each session's output with what the commands print now."""
     import tempfile
