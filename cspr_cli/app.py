@@ -46,8 +46,42 @@ COMMANDS: dict[str, str] = {
 }
 
 
+GLOBAL_OPTIONS = ("--today", "--actor")  # --db is each command's own option as well
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """The arguments with every global option given after the subcommand moved before it.
+
+    ``cspr case show X --today D`` then means ``cspr --today D case show X``: one
+    convention for every command. Nothing after ``--`` moves.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest.extend(args[index:])
+            break
+        name = token.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and rest:
+            if "=" in token or index + 1 == len(args):
+                front.append(token)
+                index += 1
+            else:
+                front.extend(args[index:index + 2])
+                index += 2
+            continue
+        rest.append(token)
+        index += 1
+    return front + rest
+
+
 class CsprGroup(LazyGroup):
     """The root group: subcommands imported lazily, every failure one line and an exit status."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:

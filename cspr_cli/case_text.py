@@ -86,7 +86,7 @@ def case_lines(view: CaseView) -> list[str]:
     for criterion_id, verdict in case.criteria().items():
         word = {True: "yes", False: "no", None: "?"}[verdict.value]
         title = d.criteria[criterion_id].title
-        why = verdict.grounds() if verdict.value else verdict.blockers()
+        why = verdict.grounds() if verdict.value else verdict.blockers(case.ref)
         lines.append(f"  {word:<3} {title}" + (f": {'; '.join(why)}" if why and verdict.value is not True else ""))
     lines += ["", "History"]
     for record in case.history:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +46,7 @@ def demo(db_path: str | None, count: int | None, seed: int, process_spec: str | 
     from .case_text import case_lines, deadline_lines, list_lines
 
     scenario = Scenario.load(scenario_path("demo.yaml"))
-    store = _new_store(db_path)
-    path = store.location
-    try:
+    with _new_store(db_path) as (store, path):
         book = Casebook(store, today=scenario.today, actor="demo")
         definition = scenario.definition()
         say(f"cspr demo: {len(scenario.cases)} cases of '{definition.title}' ({definition.label}),")
@@ -75,25 +78,66 @@ def demo(db_path: str | None, count: int | None, seed: int, process_spec: str | 
         say("\n$ cspr case list --overdue")
         emit_lines(list_lines(book.list_cases(overdue=True), book.today))
         last = str(scenario.cases[-1]["ref"])
-        say(f"\nTry: cspr --db {path} --today {scenario.today.isoformat()} case show {last}")
-    finally:
-        store.close()
+        say(f"\nTry: {_program()} --db {path} --today {scenario.today.isoformat()} case show {last}")
 
 
-def _new_store(db_path: str | None) -> Any:
-    """A new database for the demo: a file that does not exist yet, or a PostgreSQL database with no cases."""
+def _program() -> str:
+    """How to type ``cspr`` here: its name when it is on PATH, else the path it was run by."""
+    invoked = Path(sys.argv[0])
+    found = shutil.which("cspr")
+    if found and invoked.exists() and Path(found).resolve() == invoked.resolve():
+        return "cspr"
+    if invoked.name == "cspr" and invoked.exists():
+        try:
+            return str(invoked.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(invoked)
+    return "cspr" if found else f"{Path(sys.executable).name} -m cspr"
+
+
+@contextmanager
+def _new_store(db_path: str | None) -> Iterator[tuple[Any, str]]:
+    """A new database for the demo and its final name: a file that does not exist yet, or a PostgreSQL
+    database with no cases.
+
+    A file is built under a temporary name (``NAME.partial``) and renamed only when
+    the demo has finished, so an interrupted demo (``cspr demo | head -1``, Ctrl-C)
+    leaves nothing behind and a rerun works.
+    """
     from cspr.engine.errors import CsprError
     from cspr.engine.store.interface import is_postgresql, open_store
 
     ctx = click.get_current_context()
     spec = str(db_path or (ctx.find_root().obj or {}).get("db") or DEFAULT_DEMO_DB)
-    if not is_postgresql(spec) and Path(spec).exists():
+    if is_postgresql(spec):
+        store = open_store(spec, create=True)
+        try:
+            if store.case_refs():
+                raise CsprError(f"{store.location} already holds cases; the demo only writes to an empty database")
+            yield store, store.location
+        finally:
+            store.close()
+        return
+    if Path(spec).exists():
         raise CsprError(f"{spec} already exists; the demo only writes to a new database file (delete it or choose another --db)")
-    store = open_store(spec, create=True)
-    if store.case_refs():
+    partial = f"{spec}.partial"
+    _remove(partial)
+    finished = False
+    store = open_store(partial, create=True)
+    try:
+        yield store, spec
+        finished = True
+    finally:
         store.close()
-        raise CsprError(f"{store.location} already holds cases; the demo only writes to an empty database")
-    return store
+        if finished:
+            os.replace(partial, spec)
+        _remove(partial)
+
+
+def _remove(path: str) -> None:
+    """Delete an SQLite file and its journal files, if there."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(path + suffix).unlink(missing_ok=True)
 
 
 def _synthetic(db_path: str | None, count: int, seed: int, process_spec: str | None) -> None:
@@ -122,17 +166,13 @@ def _synthetic(db_path: str | None, count: int, seed: int, process_spec: str | N
         raise RehearsalCannotWrite(f"today is set to {day.isoformat()}, after the real date "
                                    f"({real_today().isoformat()}): a rehearsal of a future day can read but not "
                                    "write; nothing was created (leave out --today)")
-    store = _new_store(db_path)
-    path = store.location
-    try:
+    with _new_store(db_path) as (store, path):
         book = BulkCasebook(store, today=day, actor="synthetic")
         started = time.perf_counter()
         entries = generate(book, definitions, count, seed, progress=progress("Generating cases", minimum=1))
         seconds = time.perf_counter() - started
         counts = store.counts(today=book.today.isoformat())
         open_cases, overdue = counts["open"], counts["overdue"]
-    finally:
-        store.close()
     say(f"Generated {count:,} synthetic cases ({entries:,} entries) in {path} in {seconds:.1f} s "
                f"({entries / seconds:,.0f} entries/s, every one checked by the engine).")
     say(f"{open_cases:,} are open, {overdue:,} with an overdue deadline, as on {book.today.isoformat()}.")

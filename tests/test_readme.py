@@ -1,5 +1,8 @@
 """The README's shell sessions are real: each `$ cspr ...` line runs in a subprocess
 and must print exactly what the README shows, with the exit status it shows.
+A session line `$ export NAME=VALUE` sets NAME for the lines after it, as in a
+shell: the README's first session states the date it was run on that way
+(`export CSPR_TODAY=...`), so it reads true on any day.
 
 To refresh the README after a deliberate change of output:
 
@@ -23,6 +26,7 @@ README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 
 _BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+_EXPORT = re.compile(r"export ([A-Z_]+)=(\S+)")
 
 
 @dataclass
@@ -54,15 +58,21 @@ def environment(workdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["CSPR_DB"] = str(workdir / "readme.db")
-    env["CSPR_TODAY"] = "2026-11-25"
+    env.pop("CSPR_TODAY", None)  # the README states its own date
     env["COLUMNS"] = "100"
     env.pop("CSPR_DEBUG", None)
     return env
 
 
-def run(step: Step, workdir: Path) -> tuple[str, int]:
+def run(step: Step, workdir: Path, exports: dict[str, str]) -> tuple[str, int]:
+    """Run one session line; an `export NAME=VALUE` line only sets NAME for the lines after it."""
+    match = _EXPORT.fullmatch(step.command)
+    if match:
+        exports[match.group(1)] = match.group(2)
+        return "", 0
     done = subprocess.run(
-        step.command, shell=True, cwd=ROOT, env=environment(workdir), capture_output=True, text=True, timeout=120
+        step.command, shell=True, cwd=ROOT, env=environment(workdir) | exports,
+        capture_output=True, text=True, timeout=120,
     )
     return done.stdout + done.stderr, done.returncode
 
@@ -77,11 +87,18 @@ def test_readme_has_sessions():
     assert sum(len(s) for s in sessions(README.read_text())) >= 5
 
 
+def test_readme_states_the_date_its_sessions_ran_on():
+    """The first session starts with `$ export CSPR_TODAY=...`: the examples read true on any day."""
+    first = sessions(README.read_text())[0][0]
+    assert _EXPORT.fullmatch(first.command) and first.command.startswith("export CSPR_TODAY="), first.command
+
+
 def test_readme_sessions_run_as_shown(tmp_path):
     """The sessions run in order on one database, as a reader would type them."""
+    exports: dict[str, str] = {}
     for block in sessions(README.read_text()):
         for step in block:
-            output, status = run(step, tmp_path)
+            output, status = run(step, tmp_path, exports)
             assert (output.rstrip(), status) == (step.expected.rstrip(), step.status), f"$ {step.command}"
 
 
@@ -117,11 +134,12 @@ def update() -> None:
     import tempfile
 
     text = README.read_text()
+    exports: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         def refresh(match: re.Match[str]) -> str:
             out = []
             for step in sessions(match.group(0))[0]:
-                output, status = run(step, Path(tmp))
+                output, status = run(step, Path(tmp), exports)
                 out.append(f"$ {step.command}\n{output.rstrip()}\n" if output.strip() else f"$ {step.command}\n")
                 if status:
                     out.append(f"[exit {status}]\n")

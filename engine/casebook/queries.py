@@ -42,7 +42,7 @@ class CaseView:
             "stage": state.stage, "stage_title": d.stages[state.stage].title,
             "opened_on": case.opened_on, "today": self.today,
             "facts": {k: fact_values.to_json(v) for k, v in case.facts.items()},
-            "criteria": {k: v.as_dict() | {"title": d.criteria[k].title, "blockers": v.blockers()}
+            "criteria": {k: v.as_dict() | {"title": d.criteria[k].title, "blockers": v.blockers(case.ref)}
                          for k, v in case.criteria().items()},
             "deadlines": [s.as_dict() for s in self.deadlines],
             "next_steps": [s.as_dict() for s in case.next_steps()],

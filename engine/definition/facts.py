@@ -179,16 +179,21 @@ def describe_value(fact: Fact, value: Any) -> str:
     return str(value)
 
 
+def value_hint(fact: Fact) -> str:
+    """``ID=VALUES``: how to write this fact's value on the command line (e.g. ``sudi=yes|no``)."""
+    if fact.type == "enum":
+        return f"{fact.id}={'|'.join(fact.value_ids)}"
+    if fact.type == "boolean":
+        return f"{fact.id}=yes|no"
+    if fact.type == "date":
+        return f"{fact.id}=YYYY-MM-DD"
+    if fact.type == "integer":
+        return f"{fact.id}=N"
+    if fact.type == "list" and fact.items == "enum":
+        return f"{fact.id}=A,B (from: {', '.join(fact.value_ids)})"
+    return f"{fact.id}=TEXT"
+
+
 def hint(fact: Fact) -> str:
     """How to give this fact on the command line."""
-    if fact.type == "enum":
-        return f"--fact {fact.id}={'|'.join(fact.value_ids)}"
-    if fact.type == "boolean":
-        return f"--fact {fact.id}=yes|no"
-    if fact.type == "date":
-        return f"--fact {fact.id}=YYYY-MM-DD"
-    if fact.type == "integer":
-        return f"--fact {fact.id}=N"
-    if fact.type == "list" and fact.items == "enum":
-        return f"--fact {fact.id}=A,B (from: {', '.join(fact.value_ids)})"
-    return f"--fact {fact.id}=TEXT"
+    return f"--fact {value_hint(fact)}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .facts import value_hint
 from .model import (
     All,
     Any_,
@@ -84,39 +85,46 @@ class Verdict:
         """For a fact test: what the fact actually is, and why that settles it."""
         if self.kind != "fact":
             return ""
-        return _fact_reason(self._definition, self._rule, self._actual, self.value)
+        return self.reason_for("REF")
+
+    def reason_for(self, ref: str) -> str:
+        """The reason, its command naming the case ``ref`` (e.g. ``cspr case fact REF sudi=yes|no``)."""
+        if self.kind != "fact":
+            return ""
+        return _fact_reason(self._definition, self._rule, self._actual, self.value, ref)
 
     @property
     def holds(self) -> bool:
         return self.value is True
 
-    def blockers(self) -> list[str]:
-        """The smallest parts of the rule that keep it from holding, in words."""
-        return [] if self.value is True else _dedupe(self._why(False))
+    def blockers(self, ref: str = "REF") -> list[str]:
+        """The smallest parts of the rule that keep it from holding, in words, each missing fact with
+        the command that records it on case ``ref``."""
+        return [] if self.value is True else _dedupe(self._why(False, ref))
 
     def grounds(self) -> list[str]:
         """The smallest parts of the rule that make it hold, in words."""
-        return _dedupe(self._why(True)) if self.value is True else []
+        return _dedupe(self._why(True, "REF")) if self.value is True else []
 
-    def _why(self, want_true: bool) -> list[str]:
+    def _why(self, want_true: bool, ref: str) -> list[str]:
         """Why this verdict has its value (it is True if want_true, else False or unknown)."""
         if self.kind == "fact":
-            return [self.reason]
+            return [self.reason_for(ref)]
         if self.kind == "criterion":
-            return self.children[0]._why(want_true)
+            return self.children[0]._why(want_true, ref)
         if self.kind == "not":
             inner = self.children[0]
             if want_true:
-                return inner._why(False)
+                return inner._why(False, ref)
             if inner.value is None:
-                return inner._why(False)
+                return inner._why(False, ref)
             if inner.kind == "criterion":
                 return [f"{inner.text} holds"]
-            return [f"{inner.text} must not hold, but it does: " + "; ".join(_dedupe(inner._why(True)))]
+            return [f"{inner.text} must not hold, but it does: " + "; ".join(_dedupe(inner._why(True, ref)))]
         relevant = [c for c in self.children if c.value is self.value]
         out: list[str] = []
         for child in relevant:
-            out.extend(child._why(want_true))
+            out.extend(child._why(want_true, ref))
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -421,7 +429,7 @@ def derived_value(definition: Definition, fact: Fact, date: Callable[[DateRef], 
     return whole_units(start, end, fact.derive.unit, definition)
 
 
-def _context_reason(definition: Definition, test: EventTest | PartyTest | TasksTest, actual: Any,
+def _context_reason(definition: Definition, test: EventTest | PartyTest | TasksTest, actual: Any, ref: str,
                     value: Truth) -> str:
     if isinstance(test, EventTest):
         title = f"'{definition.events[test.event].title}'"
@@ -433,7 +441,7 @@ def _context_reason(definition: Definition, test: EventTest | PartyTest | TasksT
     if isinstance(test, PartyTest):
         name = definition.roles[test.role].name
         if not actual:
-            return f"the {name} is not named yet" + (" (cspr case party REF ROLE=NAME)" if value is None else "")
+            return f"the {name} is not named yet" + (f" (cspr case party {ref} {test.role}=NAME)" if value is None else "")
         named = " and ".join(actual)
         if test.op == "is_set":
             return f"the {name} is {named}" + ("" if value else ", but must not be named")
@@ -448,9 +456,9 @@ def _context_reason(definition: Definition, test: EventTest | PartyTest | TasksT
     return f"every {title} task is received or waived ({len(actual)})"
 
 
-def _fact_reason(definition: Definition, test: Any, actual: Any, value: Truth) -> str:
+def _fact_reason(definition: Definition, test: Any, actual: Any, value: Truth, ref: str = "REF") -> str:
     if isinstance(test, (EventTest, PartyTest, TasksTest)):
-        return _context_reason(definition, test, actual, value)
+        return _context_reason(definition, test, actual, ref, value)
     fact = definition.facts[test.fact]
     name = f'"{fact.label}"'
     shown = show_value(fact, actual)
@@ -458,7 +466,9 @@ def _fact_reason(definition: Definition, test: Any, actual: Any, value: Truth) -
         state = f"{name} is recorded ({shown})" if actual is not None else f"{name} is not recorded"
         return state if value else f"{state}, but must {'' if test.value else 'not '}be"
     if actual is None:
-        return f"{name} is not recorded yet"
+        if fact.derive is not None:
+            return f"{name} is not known yet"
+        return f"{name} is not recorded yet (cspr case fact {ref} {value_hint(fact)})"
     if test.op == "includes":
         return f"{name} includes {test.value}" if value else f"{name} does not include {test.value} (it is {shown})"
     if test.op not in ("equals", "one_of"):

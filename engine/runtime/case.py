@@ -211,7 +211,7 @@ class Case:
         for rule in self.definition.consistency.values():
             verdict = evaluator.rule(rule.rule)
             if verdict.value is False:
-                out.append(Blocker("consistency", f"'{rule.title}' would no longer hold: {'; '.join(verdict.blockers())}"))
+                out.append(Blocker("consistency", f"'{rule.title}' would no longer hold: {'; '.join(verdict.blockers(self.ref))}"))
         return out
 
     def criteria(self) -> dict[str, Verdict]:
@@ -253,9 +253,9 @@ class Case:
             verdict = evaluator.criterion(criterion_id)
             title = d.criteria[criterion_id].title
             if verdict.value is False:
-                out.append(Blocker("criterion", f"'{title}' is not met: {'; '.join(verdict.blockers())}"))
+                out.append(Blocker("criterion", f"'{title}' is not met: {'; '.join(verdict.blockers(self.ref))}"))
             elif verdict.value is None:
-                out.append(Blocker("criterion", f"cannot tell yet whether '{title}' holds: {'; '.join(verdict.blockers())}"))
+                out.append(Blocker("criterion", f"cannot tell yet whether '{title}' holds: {'; '.join(verdict.blockers(self.ref))}"))
         if event.requires.signoff_when or self.parties:
             from .parties import signoff_blockers
 

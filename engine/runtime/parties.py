@@ -157,7 +157,7 @@ def signoff_blockers(case: Case, event: Event, evaluator: Any) -> list[Blocker]:
             needed.append(conditional.role)
         elif verdict.value is None:
             out.append(Blocker("signoff", f"cannot tell yet whether {who(d, case.parties, conditional.role)} must "
-                                          f"sign off: {'; '.join(verdict.blockers())}"))
+                                          f"sign off: {'; '.join(verdict.blockers(case.ref))}"))
     for role in dict.fromkeys(needed):
         for name in missing_signoffs(case, role):
             party = f" --party \"{name}\"" if name is not None and len(case.parties.get(role, [])) > 1 else ""
