@@ -14,6 +14,8 @@ from cspr.engine.runtime.deadlines import DeadlineStatus
 from cspr.engine.runtime.kinds import RecordKind
 from cspr.engine.text import continued, visible
 
+from .output import Row
+
 # Continuation lines of a multi-line note or fact are indented past the history's columns, so none can
 # pose as an entry of its own (entries start "#N" two columns in).
 CONTINUATION = " " * 23 + "| "
@@ -27,7 +29,7 @@ def table(rows: list[list[str]], header: list[str]) -> list[str]:
     out = []
     for row in [header, *rows]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)] + [str(row[-1])]
-        out.append("  ".join(cells).rstrip())
+        out.append(Row("  ".join(cells).rstrip()))
     return out
 
 

@@ -49,14 +49,19 @@ def _store_if_any(db_path: str | None) -> Any:
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text for a terminal, markdown for a report, json for tools.")
+@click.option("--no-citations", "no_citations", is_flag=True,
+              help="Leave out the changes that only change a citation (the summary still counts them).")
 @db_option
-def diff_command(old: str, new: str, fmt: str, db_path: str | None) -> None:
+@json_option
+def diff_command(old: str, new: str, fmt: str, no_citations: bool, db_path: str | None, as_json: bool) -> None:
     """What changed between two versions of a process, in its own words.
 
     OLD and NEW are definition files, installed versions (ID@VERSION, e.g.
     cspr_pan_lancashire@2018.1) or versions stored in the database (--db).
     Comments, key order and layout are not differences. Exit status as
-    diff(1): 0 no differences, 1 differences, 2 trouble.
+    diff(1), as for 'cspr impact': 0 no differences, 1 differences, 2 trouble.
+    It starts with a summary: what changed in deadlines, criteria, roles and
+    the route, and how many changes only change citations.
     """
     from cspr.engine.definition.diff import diff, text_lines
     from cspr.engine.errors import CsprError
@@ -71,14 +76,18 @@ def diff_command(old: str, new: str, fmt: str, db_path: str | None) -> None:
     except CsprError as exc:
         raise DiffTrouble(str(exc)) from None
     changes = diff(before, after)
-    if fmt == "json":
+    hidden = 0
+    if no_citations:
+        hidden = sum(1 for c in changes if c.field == "cite")
+        changes = [c for c in changes if c.field != "cite"]
+    if as_json or fmt == "json":
         emit_json({
             "old": {"id": before.id, "version": before.version, "hash": before.content_hash, "file": before.file},
             "new": {"id": after.id, "version": after.version, "hash": after.content_hash, "file": after.file},
-            "differences": len(changes), "changes": [c.as_dict() for c in changes],
+            "differences": len(changes), "citations_hidden": hidden, "changes": [c.as_dict() for c in changes],
         })
     else:
-        emit_lines(text_lines(before, after, changes, markdown=fmt == "markdown"))
+        emit_lines(text_lines(before, after, changes, markdown=fmt == "markdown", hidden_citations=hidden))
     click.get_current_context().exit(1 if changes else 0)
 
 
@@ -117,21 +126,28 @@ def impact_command(new_file: str, db_path: str | None, as_json: bool) -> None:
     """What a new version would change for each open case of its process.
 
     For each case: its state, each deadline's due date and status, and its next
-    steps. Nothing is written."""
-    definition = _definition(new_file)
-    with casebook(db_path) as book:
-        impacts = book.impact(definition)
+    steps. Nothing is written. Exit status as 'cspr diff': 0 no case would
+    change, 1 some would, 2 trouble."""
+    from cspr.engine.errors import CsprError
+
+    try:
+        definition = _definition(new_file)
+        with casebook(db_path) as book:
+            impacts = book.impact(definition)
+    except CsprError as exc:
+        raise DiffTrouble(str(exc)) from None
+    changed = sum(1 for i in impacts if i.changed)
     if as_json:
         emit_json({"new": {"id": definition.id, "version": definition.version, "hash": definition.content_hash},
                    "today": book.today, "cases": [i.as_dict() for i in impacts]})
-        return
+        click.get_current_context().exit(1 if changed else 0)
     lines = [f"Impact of {definition.label} ({definition.content_hash[:19]}…) on {len(impacts)} open case"
              f"{'s' if len(impacts) != 1 else ''} of {definition.id}, as on {book.today.isoformat()}"]
     for impact in impacts:
         lines += [""] + _impact_lines(impact)
-    changed = sum(1 for i in impacts if i.changed)
     lines += ["", f"{changed} of {len(impacts)} open case{'s' if len(impacts) != 1 else ''} would change. Nothing was written."]
     emit_lines(lines)
+    click.get_current_context().exit(1 if changed else 0)
 
 
 @click.command("graph")

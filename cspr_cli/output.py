@@ -84,11 +84,50 @@ def say(text: str, *, err: bool = False, nl: bool = True) -> None:
     click.echo("\n".join(visible(line) for line in text.split("\n")), err=err, nl=nl)
 
 
+class Row(str):
+    """A line of a table: on a terminal too narrow for it, cut with an ellipsis rather than wrapped."""
+
+
+def terminal_width() -> int | None:
+    """The width to fit text to: $COLUMNS or the terminal's, when standard output is a terminal; else None."""
+    import os
+    import shutil
+
+    if not sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size().columns
+
+
+def fit(lines: list[str], width: int | None) -> list[str]:
+    """The lines fitted to ``width`` columns: a table row cut with "…", any other long line wrapped at
+    spaces, its continuation indented under the line's own indent; unchanged when width is None."""
+    import textwrap
+
+    if width is None:
+        return list(lines)
+    width = max(width, 20)
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+        elif isinstance(line, Row):
+            out.append(line[:width - 1] + "…")
+        else:
+            indent = " " * (len(line) - len(line.lstrip(" ")))
+            out += textwrap.wrap(line, width, subsequent_indent=indent + "    ", break_on_hyphens=False) or [line]
+    return out
+
+
 def emit_lines(lines: list[str]) -> None:
-    """Print lines for a person (see :func:`say`): no line can hold a control character or break in two."""
+    """Print lines for a person (see :func:`say`): no line can hold a control character or break in two;
+    on a terminal each fits its width (:func:`fit`); piped, each line is printed whole."""
     from cspr.engine.text import visible
 
-    click.echo("\n".join(visible(line) for line in lines))
+    shown = [Row(visible(line)) if isinstance(line, Row) else visible(line) for line in lines]
+    click.echo("\n".join(fit(shown, terminal_width())))
 
 
 def progress(label: str, minimum: int = 200) -> Callable[[Iterable[Any]], Iterable[Any]]:

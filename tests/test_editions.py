@@ -228,7 +228,7 @@ def cli(db, *args):
 def test_impact_reports_moved_deadlines_and_writes_nothing(demo_db):
     before = dump(demo_db)
     result = cli(demo_db, "impact", str(WT2023))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # as diff: 1 means changes
     assert "Impact of cspr_pan_lancashire 2023.1" in result.stdout and "on 2 open cases" in result.stdout
     # the rapid review of LSBU-2025-031 counted from awareness (22 Dec 2025) instead of the notification (30 Dec)
     assert "LSBU-2025-031 (2025.1 → 2023.1)\n  deadline 'Rapid review sent to the National Panel': due 2026-01-21 (met) → 2026-01-15 (met late)" in result.stdout
@@ -323,3 +323,29 @@ def test_the_readme_shows_the_current_diagram():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert block == run_cli("graph").stdout
+
+
+def test_impact_exit_status_is_diffs(demo_db):
+    """0 no case would change, 1 some would, 2 trouble: the same as cspr diff."""
+    assert cli(demo_db, "impact", str(CURRENT)).exit_code == 0
+    assert cli(demo_db, "impact", str(WT2023), "--json").exit_code == 1
+    assert cli(demo_db, "impact", "/nonexistent.yaml").exit_code == 2
+    assert run_cli("diff", str(CURRENT), "/nonexistent.yaml").exit_code == 2
+
+
+def test_diff_starts_with_a_summary_and_can_hide_citation_only_changes():
+    full = run_cli("diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1")
+    assert full.exit_code == 1
+    lines = full.stdout.splitlines()
+    assert lines[2] == "Summary"
+    summary = lines[3:lines.index("", 3)]
+    assert [line.split(":")[0].strip() for line in summary[:4]] == [
+        "Deadlines", "Criteria", "Roles", "Route (states and events)"]
+    assert summary[-1].startswith("  Citations only: ")
+    short = run_cli("diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1", "--no-citations")
+    assert short.exit_code == 1 and "\nCitations\n" not in short.stdout and "\nCitations\n" in full.stdout
+    data = json.loads(run_cli("diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1", "--json",
+                              "--no-citations").stdout)
+    cited = json.loads(run_cli("diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1", "--json").stdout)
+    assert data["citations_hidden"] > 0 and data["differences"] + data["citations_hidden"] == cited["differences"]
+    assert all(c["field"] != "cite" for c in data["changes"])

@@ -422,15 +422,56 @@ def grouped(changes: list[Change]) -> list[tuple[str, list[Change]]]:
     return [(heading, group) for heading, group in groups if group]
 
 
-def text_lines(old: Definition, new: Definition, changes: list[Change], markdown: bool = False) -> list[str]:
+def _changes(group: list[Change]) -> str:
+    """'no change', or 'N changes', naming the items changed when there are few."""
+    if not group:
+        return "no change"
+    items = list(dict.fromkeys(c.item for c in group if c.item))
+    named = f" ({', '.join(items)})" if items and len(items) <= 4 else ""
+    return f"{len(group)} change{'s' if len(group) != 1 else ''}{named}"
+
+
+# what an auditor asks first, always answered (with "no change" when so); "route" is the states and events
+_SUMMARY = (("Deadlines", ("deadlines",)), ("Criteria", ("criteria", "consistency")), ("Roles", ("roles", "parties")),
+            ("Route (states and events)", ("states", "events")))
+
+
+def summary(changes: list[Change], hidden_citations: int = 0) -> list[str]:
+    """A few lines saying what changed in substance (deadlines, criteria, roles, route; then the rest,
+    by section) and how many changes only change citations."""
+    substance = [c for c in changes if c.field != "cite"]
+    counted: set[str] = set()
+    lines = []
+    for heading, sections in _SUMMARY:
+        counted.update(sections)
+        lines.append(f"{heading}: {_changes([c for c in substance if c.section in sections])}")
+    for section in ("process", "calendar", *SECTIONS):
+        if section not in counted:
+            group = [c for c in substance if c.section == section]
+            if group:
+                lines.append(f"{HEADINGS[section]}: {_changes(group)}")
+    citations = sum(1 for c in changes if c.field == "cite") + hidden_citations
+    total = len(changes) + hidden_citations
+    line = f"Citations only: {citations} of {total} change{'s' if total != 1 else ''}"
+    lines.append(line + (" (not shown: --no-citations)" if hidden_citations else ""))
+    return lines
+
+
+def text_lines(old: Definition, new: Definition, changes: list[Change], markdown: bool = False,
+               hidden_citations: int = 0) -> list[str]:
     head = f"{old.label} ({old.edition}) → {new.label} ({new.edition})"
     lines = [f"# Changes: {head}" if markdown else f"Comparing {head}"]
-    if not changes:
+    if not changes and not hidden_citations:
         return lines + ["", "No differences."]
+    lines += ["", "## Summary" if markdown else "Summary"]
+    if markdown:
+        lines.append("")
+    lines += [f"- {line}" if markdown else f"  {line}" for line in summary(changes, hidden_citations)]
     for heading, group in grouped(changes):
         lines += ["", f"## {heading}" if markdown else heading]
         if markdown:
             lines.append("")
         lines += [f"- {c.text}" if markdown else f"  - {c.text}" for c in group]
-    lines += ["", f"{len(changes)} difference{'s' if len(changes) != 1 else ''}."]
+    shown = f"{len(changes)} difference{'s' if len(changes) != 1 else ''}"
+    lines += ["", shown + (f" ({hidden_citations} citation-only not shown)." if hidden_citations else ".")]
     return lines

@@ -180,7 +180,7 @@ def describe_value(fact: Fact, value: Any) -> str:
 
 
 def value_hint(fact: Fact) -> str:
-    """``ID=VALUES``: how to write this fact's value on the command line (e.g. ``sudi=yes|no``)."""
+    """``ID=VALUES``: how to write this fact's value on the command line (e.g. ``ID=yes|no`` for a boolean)."""
     if fact.type == "enum":
         return f"{fact.id}={'|'.join(fact.value_ids)}"
     if fact.type == "boolean":

@@ -88,7 +88,7 @@ class Verdict:
         return self.reason_for("REF")
 
     def reason_for(self, ref: str) -> str:
-        """The reason, its command naming the case ``ref`` (e.g. ``cspr case fact REF sudi=yes|no``)."""
+        """The reason, its command naming the case ``ref`` (e.g. ``cspr case fact REF ID=yes|no``)."""
         if self.kind != "fact":
             return ""
         return _fact_reason(self._definition, self._rule, self._actual, self.value, ref)
