@@ -9,7 +9,7 @@ import click
 
 from .context import casebook, db_option
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, json_text, say, write_private
+from .output import ISO_DATE, comma_list, emit_json, emit_lines, json_option, json_text, plural, say, write_private
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -20,7 +20,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option("--anchor", "anchors", multiple=True, metavar="HASH",
+@click.option("--anchor", "anchors", multiple=True, callback=comma_list, metavar="HASH",
               help="A chain head recorded earlier (by 'cspr audit anchor', in minutes): the history must still "
                    "pass through it.")
 @db_option
@@ -106,7 +106,7 @@ def audit_export(ref: str, out: Path | None, db_path: str | None) -> None:
         click.echo(text, nl=False)  # JSON: every control character in it is escaped
         return
     write_private(out, text)
-    say(f"Wrote {len(data['entries'])} entries of {ref} to {out}; head {data['head']}")
+    say(f"Wrote {plural(len(data['entries']), 'entry', 'entries')} of {ref} to {out}; head {data['head']}")
 
 
 @click.command("redact")
@@ -131,7 +131,7 @@ def case_redact(ref: str, reason: str, on: dt.date | None, db_path: str | None, 
             emit_json({**book.show(ref).as_dict(), "redaction": {"entries": done.entries, "blanked": done.blanked,
                                                                  "leftover": done.leftover}})
     if not as_json:
-        say(f"{ref}: removed the facts and notes of {len(done.entries)} entries (#{done.entries[0]} to "
+        say(f"{ref}: removed the facts and notes of {plural(len(done.entries), 'entry', 'entries')} (#{done.entries[0]} to "
             f"#{done.entries[-1]}); the redaction is entry #{done.entries[-1] + 1} of the history, and the chain "
             "still verifies ('cspr audit verify')")
     if done.leftover:

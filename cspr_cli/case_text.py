@@ -14,7 +14,7 @@ from cspr.engine.runtime.deadlines import DeadlineStatus
 from cspr.engine.runtime.kinds import RecordKind
 from cspr.engine.text import continued, visible
 
-from .output import Row
+from .output import Row, plural
 
 # Continuation lines of a multi-line note or fact are indented past the history's columns, so none can
 # pose as an entry of its own (entries start "#N" two columns in).
@@ -26,7 +26,7 @@ def table(rows: list[list[str]], header: list[str]) -> list[str]:
     rows = [[visible(str(c)) for c in row] for row in rows]
     header = [visible(str(c)) for c in header]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    out = []
+    out: list[str] = []
     for row in [header, *rows]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths[:-1], strict=True)] + [str(row[-1])]
         out.append(Row("  ".join(cells).rstrip()))
@@ -116,7 +116,7 @@ def history_lines(view: CaseView, record: Any) -> list[str]:
     elif record.kind == RecordKind.REDACTED:
         named = record.data.get("entries")
         count = len(named) if isinstance(named, list) else named
-        what = f"redacted: the facts and notes of {count} entries removed; reason: {record.data.get('reason')}"
+        what = f"redacted: the facts and notes of {plural(count, 'entry', 'entries')} removed; reason: {record.data.get('reason')}"
     else:
         what = record.kind
     if record.redacted:
@@ -150,7 +150,7 @@ def list_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
          r["next_deadline"] or ("closed" if r["final"] else "")]
         for r in rows
     ]
-    return table(body, ["REF", "STATE", "STAGE", "NEXT DUE", "OVERDUE", "NEXT DEADLINE"]) + [
+    return table(body, ["REF", "STATE", "STAGE", "NEXT DUE", "OVERDUE DEADLINES", "NEXT DEADLINE"]) + [
         f"{len(rows)} case{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"]
 
 
@@ -158,5 +158,5 @@ def deadline_lines(rows: list[dict[str, Any]], today: dt.date) -> list[str]:
     if not rows:
         return [f"No open deadlines (today {today.isoformat()})."]
     body = [[r["due"], DeadlineStatus(r["status"]).label, r["ref"], r["title"], r["detail"]] for r in rows]
-    return table(body, ["DUE", "STATUS", "REF", "DEADLINE", "WHEN"]) + [
+    return table(body, ["DUE", "STATUS", "REF", "DEADLINE", "WHEN (WORKING DAYS)"]) + [
         f"{len(rows)} open deadline{'s' if len(rows) != 1 else ''} (today {today.isoformat()})"]

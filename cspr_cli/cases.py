@@ -16,7 +16,7 @@ import click
 
 from .context import casebook, db_option, today
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, say
+from .output import ISO_DATE, comma_list, emit_json, emit_lines, json_option, say
 
 MAX_FACTS_FILE = 1_000_000
 
@@ -87,7 +87,7 @@ def case() -> None:
 @_facts_file_option
 @click.option("--party", "parties", multiple=True, metavar="ROLE=NAME",
               help="The organisation filling a role of the case (repeatable), e.g. --party local_authority=\"Name\".")
-@click.option("--linked", "linked", multiple=True, metavar="REF",
+@click.option("--linked", "linked", multiple=True, callback=comma_list, metavar="REF",
               help="Another case this one is linked with, e.g. a joint review (repeatable).")
 @_by_option
 @_note_option

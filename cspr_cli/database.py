@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .context import database_spec, db_option
-from .output import emit_json, emit_lines, json_option, progress
+from .output import comma_list, emit_json, emit_lines, json_option, plural, progress
 
 
 @click.group()
@@ -19,10 +19,10 @@ def db() -> None:
 
 
 @db.command("init")
-@click.option("--app", "apps", multiple=True, metavar="ROLE",
+@click.option("--app", "apps", multiple=True, callback=comma_list, metavar="ROLE",
               help="A PostgreSQL role cspr will run as: it may add to the history but never change or delete it "
                    "(repeatable).")
-@click.option("--reader", "readers", multiple=True, metavar="ROLE",
+@click.option("--reader", "readers", multiple=True, callback=comma_list, metavar="ROLE",
               help="A PostgreSQL role that may only read, e.g. for reports or a database administrator (repeatable).")
 @db_option
 @json_option
@@ -93,8 +93,8 @@ def db_copy(source: str, target: str, as_json: bool) -> None:
     if as_json:
         emit_json({**counts, "ok": ok, **{end: {"database": where[end], **r.as_dict()} for end, r in reports.items()}})
     else:
-        lines = [f"Copied {counts['entries']:,} entries of {counts['cases']:,} cases and {counts['processes']} process "
-                 f"versions from {where['source']} to {where['target']}."]
+        lines = [f"Copied {plural(counts['entries'], 'entry', 'entries')} of {plural(counts['cases'], 'case')} and "
+                 f"{plural(counts['processes'], 'process version')} from {where['source']} to {where['target']}."]
         lines += [_verdict(end, where[end], r) for end, r in reports.items()]
         if reports["source"].head != reports["target"].head:
             lines.append("FAILED: the two chain heads differ")

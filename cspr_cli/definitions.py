@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, say
+from .output import ISO_DATE, emit_json, emit_lines, json_option, plural, say
 
 
 def _shown(path: str | Path) -> str:
@@ -26,18 +26,17 @@ def _shown(path: str | Path) -> str:
 @json_option
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
-    """Check process definitions (default: every file in processes/).
+    """Check process definitions (default: every file in ./processes/, else the installed ones).
 
     Prints 'OK <file> (<process id> <version>)' for each valid file, or each
-    problem as '<file>:<line>:<col>: <path>: <message>'. Exit status 0 when
-    all are valid, 1 when any is not.
+    problem as '<file>:<line>:<col>: <path>: <message>', then which files
+    were checked. Exit status 0 when all are valid, 1 when any is not.
     """
     from cspr.engine.definition.loader import check_file
-    from cspr.engine.definition.resources import process_files
 
-    targets = list(files) or process_files()
+    targets, where = (list(files), "") if files else _default_targets()
     if not targets:
-        raise click.UsageError("no definition files given and none found in processes/")
+        raise click.UsageError(f"no definition files given and none found in {where}")
     results = []
     failed = False
     for path in targets:
@@ -68,7 +67,19 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
         if failed:
             count = sum(len(p) for _, _, p in results)
             say(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
+        if where:
+            say(f"Checked {plural(len(results), 'file')} in {where}.", err=True)
     ctx.exit(1 if failed else 0)
+
+
+def _default_targets() -> tuple[list[Path], str]:
+    """The files ``cspr validate`` checks when given none: ./processes/ when it exists, else the installed ones."""
+    from cspr.engine.definition.resources import process_files, processes_dir
+
+    here = Path("processes")
+    if here.is_dir():
+        return sorted(here.glob("*.yaml")) + sorted(here.glob("*/*.yaml")), "./processes/"
+    return process_files(), f"the installed processes ({processes_dir()})"
 
 
 @click.group(cls=LazyGroup)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from cspr.engine.runtime.deadlines import DeadlineStatus
 
 from .context import casebook, database_spec, db_option
-from .output import ISO_DATE, emit_json, emit_lines, json_option, say
+from .output import ISO_DATE, comma_list, emit_json, emit_lines, json_option, say
 
 
 class DiffTrouble(click.ClickException):
@@ -154,15 +154,19 @@ def impact_command(new_file: str, db_path: str | None, as_json: bool) -> None:
 @click.argument("spec", metavar="[FILE|ID]", required=False)
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
               help="mermaid (GitHub, GitLab, wikis) or dot (Graphviz).")
-def graph_command(spec: str | None, fmt: str) -> None:
+@json_option
+def graph_command(spec: str | None, fmt: str, as_json: bool) -> None:
     """The process as a diagram, in Mermaid or DOT.
 
     States are grouped by stage, transitions labelled with event and role, and
     deadlines noted."""
     from cspr.engine.definition.catalog import resolve
-    from cspr.engine.definition.graph import dot, mermaid
+    from cspr.engine.definition.graph import dot, graph_data, mermaid
 
     definition = resolve(spec)
+    if as_json:
+        emit_json(graph_data(definition))
+        return
     say((mermaid if fmt == "mermaid" else dot)(definition), nl=False)
 
 
@@ -180,7 +184,7 @@ def _state_map(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("ref")
 @click.option("--to", "to", required=True, metavar="VERSION",
               help="The version to move to (of the case's own process), or a definition file.")
-@click.option("--map", "pairs", multiple=True, metavar="OLD_STATE=NEW_STATE",
+@click.option("--map", "pairs", multiple=True, callback=comma_list, metavar="OLD_STATE=NEW_STATE",
               help="Where the history does not fit: the new state for the case's current state.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--on", "on", type=ISO_DATE, help="The date of the decision to migrate (default: today).")

@@ -50,6 +50,22 @@ class IsoDate(ParamTypeBase):
 ISO_DATE = IsoDate()
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 case``, ``2 cases``; ``many`` for a plural not made with -s (``entry``, ``entries``)."""
+    return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
+
+
+def comma_list(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """A repeatable option's values, each also split at commas: ``--agreed-by a,b`` is ``--agreed-by a --agreed-by b``."""
+    out: list[str] = []
+    for value in values:
+        items = [item.strip() for item in value.split(",")]
+        if any(not item for item in items):
+            raise click.BadParameter(f"{value!r} has an empty item; write A,B or repeat the option", ctx, param)
+        out += items
+    return tuple(out)
+
+
 def json_option(function: F) -> F:
     """Add ``--json``: print machine-readable JSON instead of text."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(function)

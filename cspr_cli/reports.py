@@ -10,7 +10,7 @@ import click
 
 from .context import casebook, db_option
 from .groups import LazyGroup
-from .output import ISO_DATE, emit_json, emit_lines, json_option, json_text, progress, say, write_private
+from .output import ISO_DATE, comma_list, emit_json, emit_lines, json_option, json_text, plural, progress, say, write_private
 
 _out_option = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
                            help="Write to FILE (created readable by its owner only). Default: standard output.")
@@ -30,8 +30,8 @@ def action() -> None:
 @click.option("--stage", required=True, help="The stage whose partners agreed it (see 'cspr process show').")
 @click.option("--owner", required=True, metavar="ROLE", help="The owning agency (a role of the process).")
 @click.option("--due", required=True, type=ISO_DATE, help="When it is due.")
-@click.option("--agreed-by", "agreed_by", multiple=True, metavar="ROLE",
-              help="A role that agreed it (repeat for each; the process says whose agreement is needed).")
+@click.option("--agreed-by", "agreed_by", multiple=True, callback=comma_list, metavar="ROLE",
+              help="A role that agreed it (repeat, or write A,B; the process says whose agreement is needed).")
 @click.option("--on", "on", type=ISO_DATE, help="The date it was agreed (default: today).")
 @db_option
 @json_option
@@ -157,7 +157,7 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
              "" if r["worst_working_days_late"] is None else str(r["worst_working_days_late"]),
              str(r["open"]), str(r["overdue"]),
              "" if r["on_time_percent"] is None else f"{r['on_time_percent']:g}%"] for r in data["rows"]]
-    header = ["PERIOD", "DEADLINE", "DUE", "ON TIME", "LATE", "MEDIAN LATE", "WORST LATE", "OPEN", "OVERDUE", "ON TIME %"]
+    header = ["PERIOD", "DEADLINE", "DUE", "ON TIME", "LATE", "MEDIAN LATE", "WORST LATE", "OPEN", "OVERDUE NOW", "ON TIME %"]
     if any(r["extended"] for r in data["rows"]):  # counted against the agreed dates and against the statutory ones
         for line, r in zip(body, data["rows"], strict=True):
             line[4:4] = [str(r["met_within_extension"])]
@@ -184,11 +184,11 @@ def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> No
         open_actions = actions.listing(book, status="open")
     if html is not None:
         write_private(html, overview_report(data, open_actions, dt.datetime.now(dt.UTC)))
-        say(f"Wrote the overview of {len(data['cases'])} open cases to {html}")
+        say(f"Wrote the overview of {plural(len(data['cases']), 'open case')} to {html}")
     elif as_json:
         emit_json({**data, "overdue_actions": [a for a in open_actions if a["overdue"]]})
     else:
-        lines = [f"{len(data['cases'])} open cases on {data['today'].isoformat()}"]
+        lines = [f"{plural(len(data['cases']), 'open case')} on {data['today'].isoformat()}"]
         for c in data["cases"]:
             flags = []
             if c["overdue"]:
@@ -210,8 +210,10 @@ def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> No
               help="csv opens in Excel (UTF-8 with BOM, ISO dates); json is for tools.")
 @_out_option
 @db_option
-def export_command(what: str, fmt: str, out: Path | None, db_path: str | None) -> None:
-    """Every case, deadline or action as a table, for a spreadsheet."""
+@json_option
+def export_command(what: str, fmt: str, out: Path | None, db_path: str | None, as_json: bool) -> None:
+    """Every case, deadline or action as a table, for a spreadsheet (--json: the same as --format json)."""
+    fmt = "json" if as_json else fmt
     from cspr.engine.casebook.reports import table
 
     with casebook(db_path) as book:
@@ -223,7 +225,7 @@ def export_command(what: str, fmt: str, out: Path | None, db_path: str | None) -
         click.echo(text, nl=False)  # a CSV's cells, like JSON's strings, cannot hold a raw control character
     else:
         write_private(out, text, encoding="utf-8", newline="")
-        say(f"Wrote {len(rows)} {what} to {out}", err=True)
+        say(f"Wrote {plural(len(rows), what[:-1])} to {out}", err=True)
 
 
 def write_ics(items: list[dict[str, Any]], path: Path) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .context import database_spec, db_option, today
+from .output import comma_list
 
 
 @click.command()
@@ -21,7 +22,7 @@ from .context import database_spec, db_option, today
 @click.option("--process", "process_files", multiple=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Also serve this process definition file (repeat for more).")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+@click.option("--allowed-host", "allowed_hosts", multiple=True, callback=comma_list, metavar="NAME",
               help="A host name browsers use to reach this server (repeat for more). "
                    "Default: loopback names on a loopback address, any name otherwise.")
 @click.option("--session-key-file", "session_key_file", metavar="FILE", envvar="CSPR_SESSION_KEY_FILE",

@@ -14,7 +14,7 @@ import click
 
 from .context import casebook, db_option
 from .groups import LazyGroup
-from .output import emit_json, emit_lines, json_option
+from .output import comma_list, emit_json, emit_lines, json_option
 
 
 @click.group(cls=LazyGroup)
@@ -43,7 +43,7 @@ def _read_password(from_stdin: bool) -> str:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
+@click.option("--role", "roles", multiple=True, callback=comma_list, required=True, metavar="ROLE",
               help="A role the user may act as (repeat for more): a process role (see 'cspr process show'), "
                    "or auditor (reads only) or admin (manages users).")
 @click.option("--party", metavar="ORG", help="The organisation the user belongs to (it signs off as that party).")

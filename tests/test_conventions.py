@@ -65,3 +65,80 @@ def test_shell_completion_script_is_produced():
     words = subprocess.run([CSPR], env=dict(os.environ, _CSPR_COMPLETE="bash_complete", COMP_WORDS="cspr ca",
                                             COMP_CWORD="1"), capture_output=True, text=True, timeout=60)
     assert "plain,case" in words.stdout.splitlines()
+
+
+def test_repeatable_flags_accept_comma_lists():
+    from cspr.cli.output import comma_list
+
+    assert comma_list(None, None, ("a,b", "c")) == ("a", "b", "c")  # type: ignore[arg-type]
+    refused = run_cli("action", "add", "X", "text", "--stage", "s", "--owner", "o", "--due", "2026-01-01",
+                      "--agreed-by", "a,,b")
+    assert refused.exit_code == 2 and "empty item" in refused.output
+
+
+def test_validate_without_files_checks_processes_here_and_names_them(tmp_path, monkeypatch):
+    (tmp_path / "processes").mkdir()
+    (tmp_path / "processes" / "broken.yaml").write_text("id: [\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("validate")
+    assert result.exit_code == 1
+    assert "processes/broken.yaml:" in result.output and "Checked 1 file in ./processes/." in result.output
+    (tmp_path / "processes" / "broken.yaml").unlink()
+    (tmp_path / "processes").rmdir()
+    installed = run_cli("validate")
+    assert installed.exit_code == 0 and "Checked" in installed.output and "the installed processes" in installed.output
+
+
+def test_every_command_that_prints_data_takes_json():
+    import json
+
+    graph = json.loads(run_cli("graph", "--json").stdout)
+    assert graph["stages"] and graph["transitions"]
+    diff = json.loads(run_cli("diff", "cspr_pan_lancashire@2023.1", "cspr_pan_lancashire@2025.1", "--json").stdout)
+    assert diff["differences"] > 0
+
+
+def test_export_takes_json(tmp_path):
+    import json
+
+    db = str(tmp_path / "c.db")
+    run_cli("--db", db, "--today", "2026-06-03", "case", "open", "LSBU-2026-101", "--on", "2026-06-01",
+            "--fact", "harm=died")
+    rows = json.loads(run_cli("--db", db, "export", "cases", "--json").stdout)
+    assert [r["ref"] for r in rows] == ["LSBU-2026-101"]
+
+
+def test_text_fits_the_terminal_only_when_there_is_one():
+    from cspr.cli.output import Row, fit
+
+    long = "  word " * 30
+    assert fit([long, Row("R" * 200)], None) == [long, Row("R" * 200)]
+    wrapped = fit([long, Row("R" * 200)], 40)
+    assert all(len(line) <= 40 for line in wrapped)
+    assert wrapped[-1] == "R" * 39 + "…"
+    assert all(line.startswith("      ") for line in wrapped[1:-1])
+
+
+def test_text_on_a_terminal_is_fitted_to_columns(tmp_path):
+    import pty
+
+    primary, secondary = pty.openpty()
+    done = subprocess.run([CSPR, "diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1"],
+                          stdout=secondary, stderr=subprocess.PIPE, env=dict(os.environ, COLUMNS="80"), timeout=60)
+    os.close(secondary)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(primary)
+    lines = out.decode().splitlines()
+    assert done.returncode == 1 and len(lines) > 20
+    assert max(len(line) for line in lines) <= 80
+    piped = subprocess.run([CSPR, "diff", "cspr_pan_lancashire@2018.1", "cspr_pan_lancashire@2025.1"],
+                           capture_output=True, text=True, env=dict(os.environ, COLUMNS="80"), timeout=60)
+    assert max(len(line) for line in piped.stdout.splitlines()) > 80  # piped: every line whole

@@ -14,6 +14,8 @@ and what pauses it; each kind of task is a note of its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .describe import anchor_words, deadline_notes, deadline_words, role_names
 from .model import Definition, Event
 
@@ -41,6 +43,23 @@ def _anywhere_text(d: Definition, newline: str) -> str:
     events = [e for e in d.events.values() if e.from_any and not e.moves]
     return newline.join(["Recorded in any open state, the case staying where it is:",
                          *(f"{e.id} by {role_names(d, e.by)}" for e in events)])
+
+
+def graph_data(d: Definition) -> dict[str, Any]:
+    """The diagram as data (``cspr graph --json``): states by stage, transitions, and deadline notes."""
+    return {
+        "id": d.id, "version": d.version, "hash": d.content_hash, "title": d.title,
+        "stages": [{"id": stage.id, "title": stage.title,
+                    "states": [{"id": s.id, "title": s.title, "initial": s.initial, "final": s.final}
+                               for s in d.states.values() if s.stage == stage.id]}
+                   for stage in d.stages.values()],
+        "transitions": [{"event": e.id, "from": source, "to": e.target or source, "by": list(e.by), "moves": e.moves,
+                         "off_route": e.off_route is not None and source in e.off_route.states}
+                        for e in d.events.values() for source in e.sources],
+        "deadlines": [{"id": x.id, "title": x.title, "text": _deadline_text(d, x.id, "\n"),
+                       "states": sorted({s for e in x.met_by for s in d.events[e].sources})}
+                      for x in d.deadlines.values()],
+    }
 
 
 def _mermaid_text(text: str) -> str:
