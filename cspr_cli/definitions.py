@@ -26,8 +26,10 @@ def _shown(path: str | Path) -> str:
 @json_option
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
-    """Check process definitions (default: every file in ./processes/, else the installed ones).
+    """Check process definitions (default: those in ./processes/).
 
+    With no FILES: every file in ./processes/ when that folder exists here,
+    else the installed ones.
     Prints 'OK <file> (<process id> <version>)' for each valid file, or each
     problem as '<file>:<line>:<col>: <path>: <message>', then which files
     were checked. Exit status 0 when all are valid, 1 when any is not.

@@ -212,7 +212,9 @@ def report_overview(html: Path | None, db_path: str | None, as_json: bool) -> No
 @db_option
 @json_option
 def export_command(what: str, fmt: str, out: Path | None, db_path: str | None, as_json: bool) -> None:
-    """Every case, deadline or action as a table, for a spreadsheet (--json: the same as --format json)."""
+    """Every case, deadline or action as a table, for a spreadsheet.
+
+    --json is the same as --format json."""
     fmt = "json" if as_json else fmt
     from cspr.engine.casebook.reports import table
 

@@ -200,10 +200,8 @@ BROKEN = {
     "version_not_text.yaml": [(5, "version", 'write it in quotes, e.g. "1.0"')],
     "impossible_date.yaml": [(7, "effective_from", "'2024-02-30' is not a real date")],
     "bad_identifier.yaml": [(41, "states.Done-State", "not a valid identifier")],
-    "unknown_state.yaml": [
-        (41, "states.done", "cannot be reached from the initial state 'open'"),
-        (49, "events.finish.to", "unknown state 'don'; did you mean 'done'?"),
-    ],
+    # the cause only: the states an unknown name leaves unreachable are not listed on top of it
+    "unknown_state.yaml": [(49, "events.finish.to", "unknown state 'don'; did you mean 'done'?")],
     "unknown_role.yaml": [(50, "events.finish.by", "unknown role 'clark'; did you mean 'clerk'?")],
     "unknown_fact_in_rule.yaml": [(31, "criteria.agreed.rule.fact", "unknown fact 'anser'; did you mean 'answer'?")],
     "value_not_in_enum.yaml": [(31, "criteria.agreed.rule.equals", "'maybe' is not one of the values of 'answer': yes, no")],
@@ -225,7 +223,6 @@ BROKEN = {
     "merge_key.yaml": [(18, "roles.typist", "merge keys ('<<') are not supported")],
     "two_documents.yaml": [(62, "", "more than one YAML document")],
     "several_problems.yaml": [
-        (41, "states.done", "cannot be reached"),
         (49, "events.finish.to", "unknown state 'don'"),
         (50, "events.finish.by", "unknown role 'clark'"),
     ],
@@ -234,6 +231,7 @@ BROKEN = {
     "not_utf8.yaml": [(4, "", "not UTF-8")],
     # found in the trial of language 2 (issue 10, item 10)
     "tab_indent.yaml": [(6, "", "tab character at 6:1; YAML indents with spaces")],
+    "under_indented.yaml": [(39, "", "indentation: line 39 is indented 3 spaces, which lines up with no level above it")],
     "warn_longer_than_period.yaml": [
         (48, "deadlines.finish_in_time.warn", "the warning period is longer than the deadline's own period"),
         (56, "deadlines.finish_in_a_month.warn", "the warning period is longer than the deadline's own period"),
@@ -244,8 +242,6 @@ BROKEN = {
         (51, "deadlines.finish_in_time.owner", "unknown role 'clark'; did you mean 'clerk'?"),
     ],
     "language_2_key_in_language_1.yaml": [
-        (26, "states.open", "is not final but no event leaves it"),
-        (30, "states.done", "cannot be reached"),
         (37, "events.finish.from", "unknown state 'any'; 'from: any' is part of language 2: write 'language_version: 2'"),
         (48, "deadlines.finish_in_time.extension", "'extension' is part of language 2: write 'language_version: 2'"),
     ],
@@ -312,8 +308,8 @@ def test_broken_definition_is_reported_at_its_line_and_path(name):
 def test_load_file_raises_one_error_carrying_every_problem():
     with pytest.raises(DefinitionError) as caught:
         load_file(FIXTURES / "broken" / "several_problems.yaml")
-    assert len(caught.value.problems) == 3
-    assert "and 2 more problems" in str(caught.value)
+    assert len(caught.value.problems) == 2
+    assert "and 1 more problem" in str(caught.value)
 
 
 def test_missing_file_and_folder_are_problems_not_crashes(tmp_path):

@@ -102,6 +102,18 @@ def test_readme_sessions_run_as_shown(tmp_path):
             assert (output.rstrip(), status) == (step.expected.rstrip(), step.status), f"$ {step.command}"
 
 
+def test_readme_definition_examples_validate():
+    """Every ```yaml block of the README is a whole definition that validates, with its initial and final states."""
+    from cspr.engine.definition.loader import check_text
+
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
+    assert blocks
+    for block in blocks:
+        definition, problems = check_text(block, "README.md")
+        assert definition is not None, [str(p) for p in problems]
+        assert "initial: true" in block and "final: true" in block
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_demo_runs_in_a_subprocess(tmp_path):
     """`make demo`, as a new user types it, using the environment these tests run in."""

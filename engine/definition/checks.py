@@ -378,6 +378,9 @@ class _Checker(LanguageTwoChecks):
             where = ("states", initial[1]) if len(initial) > 1 else ("states",)
             named = ", ".join(initial) if initial else "none"
             self.add(where, f"exactly one state must be 'initial: true' (found {len(initial)}: {named})", key=bool(initial))
+        if any(name not in states for event in events.values() if isinstance(event, dict)
+               for name in [*self.sources(event), *as_list(event.get("to"))]):
+            return  # an unknown state is the cause; what it leaves unreachable would only bury it
         exits: dict[str, set[str]] = {s: set() for s in states}
         for event in events.values():
             for source in self.sources(event):

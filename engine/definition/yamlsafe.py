@@ -215,6 +215,66 @@ class _Walker:
 _DEFINITION = "a process definition"
 
 
+_KEY = re.compile(r"^(\s*)(- +)?([^#\s'\"\[{][^:#]*|'[^']*'|\"[^\"]*\"):(\s|$)")
+_NODE_PROPERTY = re.compile(r"^[&!]\S*\s*(#.*)?$")  # "key: &anchor" or "key: !tag" opens a block too
+_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$")
+
+
+def _misindented(text: str, upto: int) -> tuple[int, int, list[int]] | None:
+    """The first line (1-based, at most ``upto``) whose indentation fits no open level of the block it
+    stands in, with its indentation and the levels that would fit; None when every line fits."""
+    levels: list[int] = [0]  # indents of the open block mappings, outermost first
+    opener = False  # the line before opened a block (ends with 'key:' and no value)
+    scalar_indent: int | None = None  # inside a block scalar (| or >): lines deeper than this are its text
+    for number, line in enumerate(text.splitlines()[:upto], 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if scalar_indent is not None:
+            if indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if stripped.startswith(("---", "...")) and indent == 0:
+            levels, opener = [0], False
+            continue
+        seen = sorted(set(levels))
+        while len(levels) > 1 and levels[-1] > indent:
+            levels.pop()
+        if indent > levels[-1]:
+            if not opener:
+                if _KEY.match(line):
+                    return number, indent, seen
+                continue  # the continuation of a plain value or a flow collection
+            levels.append(indent)
+        elif indent < levels[-1]:
+            return number, indent, seen
+        match = _KEY.match(line)
+        if match and match.group(2):  # "- key: value": the item's own keys line up after the dash
+            levels.append(indent + len(match.group(2)))
+        rest = line[match.end():].strip() if match else ""
+        opener = bool(match) and (not rest or rest.startswith("#") or bool(_NODE_PROPERTY.match(rest))) \
+            or stripped == "-"
+        if match and _BLOCK_SCALAR.search(line):
+            scalar_indent, opener = indent, False
+    return None
+
+
+def _indentation_problem(text: str, mark: Any, said: str) -> tuple[int, int, str] | None:
+    """A syntax error that a line's indentation explains, named on that line (PyYAML names the place it
+    gave up, often the line after, in words about mappings)."""
+    if mark is None:
+        return None
+    found = _misindented(text, mark.line + 1)
+    if found is None:
+        return None
+    line, indent, levels = found
+    fits = ", ".join(str(n) for n in levels[:-1]) + f" or {levels[-1]}" if len(levels) > 1 else str(levels[0])
+    return line, indent + 1, (f"indentation: line {line} is indented {indent} space{'s' if indent != 1 else ''}, "
+                              f"which lines up with no level above it ({fits}); YAML nests by indentation, so "
+                              f"indent it like the lines it belongs with (YAML said: {said})")
+
+
 def _tabs(text: str, mark: Any) -> list[tuple[int, int]]:
     """Where tabs stand in the indentation of a document YAML could not read (or where it stopped at one).
 
@@ -275,6 +335,10 @@ def parse_yaml(text: str | bytes, file: str, what: str = _DEFINITION) -> tuple[P
             what = f"{exc.context}: {what}" if exc.problem else exc.context
         if "expected a single document" in what:
             what = "the file holds more than one YAML document; a definition is one document, so remove the extra '---'"
+        else:
+            indentation = _indentation_problem(text, mark, what)
+            if indentation is not None:
+                return fail(indentation[2], indentation[0], indentation[1])
         return fail(f"YAML syntax error: {what}", line, column)
     except yaml.YAMLError as exc:
         return fail(f"YAML error: {exc}".splitlines()[0])
