@@ -194,6 +194,8 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_leads_to_the_content(ch
         outline = page.evaluate("getComputedStyle(document.activeElement).backgroundColor")
         assert outline == "rgb(255, 221, 0)"  # the yellow focus state
         page.keyboard.press("Enter")
+        # the fragment navigation is asynchronous in Chromium: wait for it (up to 5 s) rather than read the URL at once
+        page.wait_for_function("location.hash === '#main-content'", timeout=5000)
         assert page.url.endswith("#main-content")
         page.close()
     finally:
