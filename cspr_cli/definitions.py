@@ -91,8 +91,10 @@ def process() -> None:
 
 @process.command("show")
 @click.argument("spec", metavar="[FILE|ID]", required=False)
+@click.option("--unverified", is_flag=True,
+              help="Only the readings not checked in the primary text (and unverified sources), each with its note.")
 @json_option
-def process_show(spec: str | None, as_json: bool) -> None:
+def process_show(spec: str | None, unverified: bool, as_json: bool) -> None:
     """The process in words, from its stages to its sources.
 
     Stages, states, events with who performs them and what they require,
@@ -105,7 +107,16 @@ def process_show(spec: str | None, as_json: bool) -> None:
     from cspr.engine.definition.describe import process_dict, process_lines
 
     definition = resolve(spec)
-    if as_json:
+    if unverified:
+        from cspr.engine.definition.readings import unverified as unverified_readings
+        from cspr.engine.definition.readings import unverified_lines
+
+        if as_json:
+            emit_json({"process": {"id": definition.id, "version": definition.version},
+                       "unverified": unverified_readings(definition)})
+        else:
+            emit_lines(unverified_lines(definition))
+    elif as_json:
         emit_json(process_dict(definition))
     else:
         emit_lines(process_lines(definition))

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from .conftest import FIXTURES, ROOT
+from .conftest import FIXTURES, ROOT, run_cli
 
 
 def test_validate_defaults_to_every_shipped_process(cspr):
@@ -169,7 +169,6 @@ def test_help_lists_every_summary_whole_at_any_width(columns):
 
     from cspr.cli.groups import summary
 
-    from .conftest import run_cli
 
     for path, command in [("cspr", None), *_all_commands()]:
         if command is not None and not isinstance(command, click.Group):
@@ -221,3 +220,24 @@ def test_the_help_imports_no_engine_and_no_heavy_library():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def test_process_show_unverified_lists_every_unverified_reading_with_its_note():
+    from cspr.engine.definition.catalog import resolve
+    from cspr.engine.definition.describe import citation_verified
+    from cspr.engine.definition.readings import citations
+
+    definition = resolve("cspr_pan_lancashire")
+    expected = {where for where, _, cite in citations(definition) if not citation_verified(definition, cite)}
+    expected |= {f"sources.{s.id}" for s in definition.sources.values() if not s.verified}
+    assert expected, "the shipped process has unverified readings"
+    result = run_cli("process", "show", "--unverified", "--json")
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)["unverified"]
+    assert {item["where"] for item in listed} == expected
+    assert all(item["note"] for item in listed), "every unverified reading says what is uncertain"
+    text = run_cli("process", "show", "--unverified")
+    assert text.exit_code == 0
+    assert f"Unverified readings in cspr_pan_lancashire {definition.version}: {len(listed)}" in text.stdout
+    for item in listed:
+        assert f"{item['where']}: {item['what']}" in text.stdout

@@ -51,6 +51,20 @@ def test_a_new_case_takes_the_version_in_effect_on_its_awareness_date(aware_on, 
     assert json.loads(result.stdout)["process"]["version"] == version
 
 
+def test_a_correction_with_the_same_effective_date_replaces_the_version_it_supersedes():
+    from cspr.engine.definition.catalog import in_effect
+
+    text = (FIXTURES / "processes" / "adult_review.yaml").read_text(encoding="utf-8")
+    original = load_text(text)
+    correction = load_text(text.replace('version: "0.1"', 'version: "0.2"\nsupersedes: "0.1"', 1))
+    tenth = load_text(text.replace('version: "0.1"', 'version: "0.10"\nsupersedes: "0.2"', 1))
+    on = original.effective_from
+    for order in ([original, correction], [correction, original]):
+        assert in_effect(order, on) is correction
+    assert in_effect([original, correction, tenth], on) is tenth
+    assert in_effect([original, correction], on - dt.timedelta(days=1)) is None
+
+
 def test_no_version_before_the_first_edition():
     with pytest.raises(Exception, match="no version of cspr_pan_lancashire was in effect on 2017-01-01"):
         resolve("cspr_pan_lancashire", dt.date(2017, 1, 1))

@@ -70,9 +70,22 @@ def available() -> list[Definition]:
 
 
 def in_effect(candidates: list[Definition], on: dt.date) -> Definition | None:
-    """The newest of ``candidates`` already in effect on ``on``."""
+    """The newest of ``candidates`` already in effect on ``on``.
+
+    A correction published with the same ``effective_from`` as the version it
+    ``supersedes`` replaces it: among live versions, one that another live
+    version of the same process supersedes is never chosen. Ties left after
+    that go to the later version string (numeric parts compared as numbers).
+    """
     live = [d for d in candidates if d.effective_from <= on]
-    return max(live, key=lambda d: d.effective_from) if live else None
+    superseded = {(d.id, d.supersedes) for d in live if d.supersedes}
+    current = [d for d in live if (d.id, d.version) not in superseded] or live
+    return max(current, key=lambda d: (d.effective_from, _version_key(d.version))) if current else None
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """'2018.10' after '2018.2': numeric parts as numbers, text parts as text."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in version.split("."))
 
 
 def is_file(spec: str) -> bool:
