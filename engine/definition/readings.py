@@ -20,7 +20,7 @@ _SECTIONS = ("stages", "states", "events", "deadlines", "criteria", "consistency
 
 
 def citations(definition: Definition) -> Iterator[tuple[str, str, Citation]]:
-    """(where, what, citation) for every citation in the definition, e.g. ('events.notification_sent', title, cite)."""
+    """(where, what, citation) for every citation in the definition, e.g. ('events.ID', title, cite)."""
     if definition.calendar.cite is not None:
         yield "calendar", "Working days", definition.calendar.cite
     for section in _SECTIONS:
