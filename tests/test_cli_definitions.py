@@ -13,7 +13,7 @@ from .conftest import FIXTURES, ROOT, run_cli
 def test_validate_defaults_to_every_shipped_process(cspr):
     result = cspr("validate")
     assert result.exit_code == 0, result.output
-    assert "OK " in result.output and "cspr_pan_lancashire.yaml (cspr_pan_lancashire 2025.1)" in result.output
+    assert "OK " in result.output and "cspr_pan_lancashire.yaml (cspr_pan_lancashire 2025.2)" in result.output
 
 
 def test_validate_reports_each_problem_as_file_line_col_path_message(cspr):

@@ -31,7 +31,11 @@ WT2018 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2018.yaml"
 
 def test_the_editions_are_shipped_and_chained():
     versions = {d.version: d for d in shipped() if d.id == "cspr_pan_lancashire"}
-    assert set(versions) == {"2018.1", "2022.1", "2023.1", "2025.1"}
+    assert set(versions) == {"2018.1", "2018.2", "2022.1", "2022.2", "2023.1", "2023.2", "2025.1", "2025.2"}
+    assert versions["2025.2"].supersedes == "2025.1"
+    # corrections (issue 11): the same effective date, superseding the uncorrected version, which stays shipped
+    for old, new in [("2018.1", "2018.2"), ("2022.1", "2022.2"), ("2023.1", "2023.2"), ("2025.1", "2025.2")]:
+        assert versions[new].supersedes == old and versions[new].effective_from == versions[old].effective_from
     assert versions["2025.1"].supersedes == "2023.1"
     assert versions["2023.1"].supersedes == "2022.1"
     assert versions["2022.1"].supersedes == "2018.1"
@@ -39,9 +43,9 @@ def test_the_editions_are_shipped_and_chained():
 
 
 @pytest.mark.parametrize("aware_on,version", [
-    ("2019-03-01", "2018.1"), ("2022-06-30", "2018.1"), ("2022-07-01", "2022.1"), ("2023-12-14", "2022.1"),
-    ("2023-12-15", "2023.1"),
-    ("2025-05-31", "2023.1"), ("2025-06-01", "2025.1"), ("2026-11-25", "2025.1"),
+    ("2019-03-01", "2018.2"), ("2022-06-30", "2018.2"), ("2022-07-01", "2022.2"), ("2023-12-14", "2022.2"),
+    ("2023-12-15", "2023.2"),
+    ("2025-05-31", "2023.2"), ("2025-06-01", "2025.2"), ("2026-11-25", "2025.2"),
 ])
 def test_a_new_case_takes_the_version_in_effect_on_its_awareness_date(aware_on, version, tmp_path):
     assert resolve("cspr_pan_lancashire", dt.date.fromisoformat(aware_on)).version == version

@@ -21,7 +21,7 @@ from .conftest import FIXTURES, ROOT
 
 # Content hashes of every shipped process and every valid fixture, taken before language 2 was added.
 LANGUAGE_1_HASHES = {
-    "processes/cspr_pan_lancashire.yaml": "sha256:e598799933621e9a848278f09c66174f11db63122deb362c7fc0c201f4ac568e",
+    "processes/history/cspr_pan_lancashire_panel2025.yaml": "sha256:e598799933621e9a848278f09c66174f11db63122deb362c7fc0c201f4ac568e",
     "processes/history/cspr_pan_lancashire_wt2018.yaml": "sha256:1050a8425f02d39223d77ce0e4a52cd909f88d736330f7aee4e69cce7d037c09",
     "processes/history/cspr_pan_lancashire_wt2022.yaml": "sha256:81993fb8afdbc48057cd967500709859e1b68fdf2ea2d4478a173253f247c68e",
     "processes/history/cspr_pan_lancashire_wt2023.yaml": "sha256:8900376ee5b2c0ac30fe5cd133f49ed5965feb407401a5ed96acfba302678db6",

@@ -13,7 +13,7 @@ from cspr.engine.store.interface import open_store
 
 from .conftest import ROOT
 
-SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml")) + [ROOT / "scenarios" / "demo.yaml"]
+SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
 def run(path: Path, spec: str) -> tuple[Casebook, list]:
@@ -42,14 +42,15 @@ def test_scenario(path, database):
         book.store.close()
 
 
-def test_scenarios_reach_every_final_state_of_the_pan_lancashire_process(tmp_path):
+@pytest.mark.parametrize("version", ["2025.1", "2025.2"])
+def test_scenarios_reach_every_final_state_of_the_pan_lancashire_process(tmp_path, version):
     from cspr.engine.definition.catalog import resolve
 
-    definition = resolve("cspr_pan_lancashire@2025.1")
+    definition = resolve(f"cspr_pan_lancashire@{version}")
     finals = {s for s, state in definition.states.items() if state.final}
     reached = set()
     for i, path in enumerate(SCENARIOS):
-        if Scenario.load(path).definition().id != definition.id:
+        if Scenario.load(path).definition() != definition:
             continue
         folder = tmp_path / str(i)
         folder.mkdir()
