@@ -49,7 +49,7 @@ def test_validate_a_missing_file_is_one_line(cspr):
 
 
 def test_process_show_in_words(cspr):
-    result = cspr("process", "show")
+    result = cspr("process", "show", "cspr_pan_lancashire@2025.1")
     assert result.exit_code == 0, result.output
     text = result.stdout
     for words in (

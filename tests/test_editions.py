@@ -19,7 +19,7 @@ from cspr.engine.errors import DefinitionError
 
 from .conftest import FIXTURES, ROOT, dump, examples, run_cli
 
-CURRENT = ROOT / "processes" / "cspr_pan_lancashire.yaml"
+CURRENT = ROOT / "processes" / "history" / "cspr_pan_lancashire_panel2025.yaml"  # 2025.1, the text the edits below change
 WT2023 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2023.yaml"
 WT2018 = ROOT / "processes" / "history" / "cspr_pan_lancashire_wt2018.yaml"
 
