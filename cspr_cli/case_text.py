@@ -44,9 +44,6 @@ def case_lines(view: CaseView) -> list[str]:
         f"  opened   {case.opened_on.isoformat() if case.opened_on else '?'}",
         f"  today    {view.today.isoformat()}",
     ]
-    for role, names in case.parties.items():
-        if names:
-            lines.append(f"  {d.roles[role].name if role in d.roles else role}: {' and '.join(names)}")
     if case.links:
         lines.append(f"  linked   {', '.join(case.links)}")
     lines += ["", "Deadlines"]
@@ -78,6 +75,11 @@ def case_lines(view: CaseView) -> list[str]:
         lines += ["", "Signed off for this step"]
         for role, record in case.signoffs.items():
             lines.append(f"  {d.roles[role].name}: {record.on.isoformat()}")
+    parties = [[d.roles[role].name if role in d.roles else role, " and ".join(names)]
+               for role, names in case.parties.items() if names]
+    if parties:
+        lines += ["", "Parties"]
+        lines += ["  " + line for line in table(parties, ["ROLE", "PARTY"])]
     lines += ["", "Facts"]
     recorded = [f for f in d.facts.values() if f.id in case.facts]
     if not recorded:

@@ -121,17 +121,21 @@ class DeadlineStatus(StrEnum):
             return f"met {t.met_on.isoformat()}, {amount(t.late_by, unit)} late" + self._extended(a)
         if self is DeadlineStatus.OVERDUE:
             assert a.late_by is not None
-            return f"{amount(a.late_by, unit)} overdue" + self._extended(a)
+            return f"{amount(a.late_by, unit)} overdue" + self._extended(a) + self._condition(a)
         if self is DeadlineStatus.PAUSED:
             return f"clock stopped since {t.paused_since.isoformat() if t.paused_since else '?'}; due once it restarts"
         if self.open:
             assert t.due is not None and a.left is not None
             if t.due == a.today:
-                return "due today" + self._extended(a)
+                return "due today" + self._extended(a) + self._condition(a)
             if a.left == 0:  # due on a day that is not a working day, with none before it
-                return f"due {t.due.strftime('%A')} {t.due.isoformat()}" + self._extended(a)
-            return f"{amount(a.left, unit)} left" + self._extended(a)
+                return f"due {t.due.strftime('%A')} {t.due.isoformat()}" + self._extended(a) + self._condition(a)
+            return f"{amount(a.left, unit)} left" + self._extended(a) + self._condition(a)
         return t.reason
+
+    @staticmethod
+    def _condition(a: Assessment) -> str:
+        return f" ({a.timing.condition})" if a.timing.condition else ""
 
     @staticmethod
     def _extended(a: Assessment) -> str:
@@ -185,6 +189,7 @@ class Timing:
     paused_since: dt.date | None = None  # the clock is stopped, since this day
     late_in: str = PeriodUnit.WORKING_DAYS  # the unit lateness and time left are counted in
     paused: str = ""  # what pauses added to the due date, in words (not stored in the projection)
+    condition: str = ""  # an applies_when criterion not known yet, in words (not stored in the projection)
 
     @property
     def open(self) -> bool:
@@ -332,10 +337,11 @@ def _timing(case: Case, deadline: Deadline, cycle: clocks.Cycle | None, calendar
     title = deadline.title if cycle is None or cycle.number is None else f"{deadline.title} ({_ordinal(cycle.number)})"
     unit = deadline.late_in
 
-    def make(applicable: bool = True, reason: str = "") -> Timing:
+    def make(applicable: bool = True, reason: str = "", condition: str = "") -> Timing:
         late_by = days_late(due, met_on, calendar, unit) if met_on and due and met_on > due else None
         return Timing(key, title, deadline.owner, start, due, warn_from, met_on, applicable, reason, late_by,
-                      statutory if statutory != due or extended_by else None, extended_by, paused, unit, stopped)
+                      statutory if statutory != due or extended_by else None, extended_by, paused, unit, stopped,
+                      condition)
 
     if met_on is not None:
         return make()
@@ -343,15 +349,21 @@ def _timing(case: Case, deadline: Deadline, cycle: clocks.Cycle | None, calendar
         return make(False, f"superseded: '{d.events[deadline.anchor.ref].title}' happened again on "
                            f"{cycle.next_on.isoformat() if cycle.next_on else '?'}")
     evaluator = evaluator or case.evaluator()
+    unknown = []
     for criterion_id in deadline.applies_when:
-        if evaluator.value(criterion_id) is False:
+        value = evaluator.value(criterion_id)
+        if value is False:
             return make(False, f"does not apply: '{d.criteria[criterion_id].title}' does not hold")
+        if value is None:
+            unknown.append(f"'{d.criteria[criterion_id].title}'")
+    # Unknown is not "does not apply": the deadline stays open, saying what it depends on.
+    condition = f"applies if {' and '.join(unknown)} holds, not known yet" if unknown else ""
     can_meet = {s for e in deadline.met_by for s in d.events[e].sources}
     if not (_reachable(d)[case.state] & can_meet):
         return make(False, "not applicable on this route")
     if cycle is None:
         return make(True, f"starts with {clocks.describe_anchor_wait(case, deadline.anchor)}")
-    return make()
+    return make(condition=condition)
 
 
 def _ordinal(n: int) -> str:
