@@ -117,3 +117,19 @@ def test_the_cli_names_no_process():
             if re.search(r"child|lsbu|panel|aware", line, re.I):
                 found.append(f"{path.name}:{number}: {line.strip()}")
     assert found == []
+
+
+def test_with_no_path_it_runs_the_scenarios_folder_here_and_says_so(tmp_path, monkeypatch):
+    write(tmp_path / "scenarios", SCENARIO.format(process=process_path()))
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Checking the scenarios in ./scenarios/\n4 passed, 0 failed\n"
+
+
+def test_with_no_path_and_no_scenarios_folder_it_runs_the_installed_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("check")
+    assert result.exit_code == 0, result.output
+    first, last = result.stdout.splitlines()
+    assert first.startswith("Checking the installed scenarios (") and re.fullmatch(r"\d+ passed, 0 failed", last)
