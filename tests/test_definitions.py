@@ -40,7 +40,7 @@ def test_shipped_files_are_the_repository_folders():
 
 def test_pan_lancashire_carries_the_yaml_language_server_line():
     first = (ROOT / "processes" / "cspr_pan_lancashire.yaml").read_text().splitlines()[0]
-    assert first == "# yaml-language-server: $schema=../schemas/process-definition.v1.schema.json"
+    assert first == "# yaml-language-server: $schema=../schemas/process-definition.v2.schema.json"
 
 
 def test_pan_lancashire_models_the_statutory_timescales():
@@ -48,7 +48,10 @@ def test_pan_lancashire_models_the_statutory_timescales():
     sin = d.deadlines["serious_incident_notification"]
     assert (sin.period.amount, sin.period.unit, sin.anchor.kind, sin.anchor.ref) == (5, "working_days", "fact", "aware_on")
     rr = d.deadlines["rapid_review"]
-    assert (rr.period.amount, rr.period.unit, rr.anchor.kind, rr.anchor.ref) == (15, "working_days", "event", "notification_sent")
+    # from the notification, whether it was sent before the partners agreed or after (2025.2, point 5)
+    assert (rr.period.amount, rr.period.unit, rr.anchor.kind) == (15, "working_days", "earliest")
+    assert [(a.kind, a.ref, a.occurrence) for a in rr.anchor.parts] == [
+        ("event", "early_notification_sent", "first"), ("event", "notification_sent", "first")]
     lcspr = d.deadlines["lcspr_completion"]
     assert (lcspr.period.amount, lcspr.period.unit) == (6, "months")
     assert not lcspr.cite.verified  # the start point is not confirmed: must say so

@@ -128,6 +128,12 @@ def test_the_partnership_reaches_a_decision_in_the_browser(chrome, site, shots):
     step = "section[aria-labelledby='step-case_consideration_arranged']"
     lsbu.submit(f"{step} button[type='submit']", "consideration-arranged")
     assert "Case consideration meeting with the three partners" in lsbu.page.inner_text("main")
+    # what the notification question needs besides: not a care leaver, and the incident in the area
+    lsbu.page.click("summary:has-text('Record or correct facts')")
+    facts = "form[action$='/facts']"
+    lsbu.page.check(f"{facts} input[name='fact.care_leaver'][value='no']")
+    lsbu.page.check(f"{facts} input[name='fact.incident_place'][value='in_area']")
+    lsbu.submit(f"{facts} button[type='submit']", "facts-recorded")
 
     # the decision cannot be recorded before the partners agree: the engine's reasons, nothing written
     before = dump(db)

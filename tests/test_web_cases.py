@@ -31,7 +31,8 @@ def site(tmp_path_factory):
     # An overdue case (aware 30 days ago: its 5-working-day notification deadline has passed) and a new one.
     for ref, days in (("LSBU-2026-501", 30), ("LSBU-2026-502", 1)):
         reply = post_json(lsbu, "/api/cases", token, {"ref": ref, "process": "cspr_pan_lancashire", "opened_on": ago(days),
-                                                      "role": "lsbu", "fact.harm": "died", "fact.abuse_or_neglect": "known"})
+                                                      "role": "lsbu", "fact.harm": "died", "fact.abuse_or_neglect": "known",
+                                                      "fact.care_leaver": "no"})
         assert reply.status == 201, reply.text
     yield server, db
     server.stop()
@@ -122,7 +123,7 @@ def test_users_page_for_admins(site):
     server, _ = site
     admin, token = signed_in(server.url, "admin")
     listed = admin.get("/api/users").json()["users"]
-    assert {"name": "icb.officer", "roles": ["icb"], "party": "Integrated Care Board", "disabled": False} in listed
+    assert {"name": "icb.officer", "roles": ["icb"], "party": "Lancashire and South Cumbria Integrated Care Board", "disabled": False} in listed
     assert all("password" not in str(u) for u in listed)
     added = admin.post("/users", form={"csrf_token": token, "name": "ofsted.inspector", "password": "a long enough one",
                                        "role": "auditor"})

@@ -126,7 +126,7 @@ def test_the_pan_lancashire_page_cites_its_deadlines_and_marks_the_unverified_on
 
 def test_a_process_without_a_version_goes_to_the_one_in_effect(browser):
     reply = browser.get("/processes/cspr_pan_lancashire")
-    assert (reply.status, reply.headers["location"]) == (303, "/processes/cspr_pan_lancashire/versions/2025.1")
+    assert (reply.status, reply.headers["location"]) == (303, "/processes/cspr_pan_lancashire/versions/2025.2")
     reply = browser.get("/api/processes/sar_care_act_s44")
     assert reply.headers["location"] == "/api/processes/sar_care_act_s44/versions/0.1.1"
 
@@ -135,9 +135,10 @@ def test_a_rehearsed_day_chooses_the_version_in_effect_then(files):
     served = ServeProcess("--process", str(SAR), env={"CSPR_TODAY": "2024-06-01"})
     try:
         browser = Browser(served.url)
-        assert browser.get("/processes/cspr_pan_lancashire").headers["location"].endswith("/versions/2023.1")
+        # 2023.2 corrects 2023.1 from the same date: the correction is the one in effect
+        assert browser.get("/processes/cspr_pan_lancashire").headers["location"].endswith("/versions/2023.2")
         listed = {p["id"]: p["in_effect"] for p in browser.get("/api/processes").json()["processes"]}
-        assert listed == {"cspr_pan_lancashire": "2023.1", "sar_care_act_s44": "0.1"}
+        assert listed == {"cspr_pan_lancashire": "2023.2", "sar_care_act_s44": "0.1"}
     finally:
         served.stop()
 

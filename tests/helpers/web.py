@@ -201,8 +201,8 @@ PASSWORD = "correct horse battery staple"
 # One user per kind of role in the Pan Lancashire process, and the application's own.
 USERS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "lsbu.officer": (("lsbu", "referring_agency", "agency_safeguarding_lead", "local_authority"), None),
-    "icb.officer": (("icb",), "Integrated Care Board"),
-    "csc.officer": (("children_social_care",), "Children's Social Care"),
+    "icb.officer": (("icb",), "Lancashire and South Cumbria Integrated Care Board"),
+    "csc.officer": (("children_social_care",), "Lancashire County Council"),
     "police.officer": (("constabulary",), "Lancashire Constabulary"),
     "auditor": (("auditor",), None),
     "admin": (("admin",), None),
