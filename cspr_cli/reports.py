@@ -137,8 +137,8 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
     """How many deadlines were met on time, met late, or are overdue.
 
     For each deadline of the process: how many were met on time, met late (the
-    median and the worst lateness, in working days), are still open, or are
-    overdue."""
+    median and the worst lateness, in working days unless the process counts
+    that deadline in calendar days), are still open, or are overdue."""
     from cspr.engine.casebook.reports import timeliness
 
     from .case_text import table
@@ -153,8 +153,7 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
     else:
         span = "all deadlines"
     body = [[r["period"], r["title"], str(r["due"]), str(r["met_on_time"]), str(r["met_late"]),
-             "" if r["median_working_days_late"] is None else f"{r['median_working_days_late']:g}",
-             "" if r["worst_working_days_late"] is None else str(r["worst_working_days_late"]),
+             _late(r["median_late"], r["late_in"]), _late(r["worst_late"], r["late_in"]),
              str(r["open"]), str(r["overdue"]),
              "" if r["on_time_percent"] is None else f"{r['on_time_percent']:g}%"] for r in data["rows"]]
     header = ["PERIOD", "DEADLINE", "DUE", "ON TIME", "LATE", "MEDIAN LATE", "WORST LATE", "OPEN", "OVERDUE NOW", "ON TIME %"]
@@ -164,8 +163,17 @@ def report_timeliness(start: dt.date | None, end: dt.date | None, by: str | None
             line.append("" if r["statutory_on_time_percent"] is None else f"{r['statutory_on_time_percent']:g}%")
         header[4:4] = ["WITHIN EXTENSION"]
         header.append("BY STATUTORY DATE %")
-    emit_lines([f"Timeliness of {span} (today {data['today'].isoformat()}; late counted in working days)", ""]
+    units = "working days" + (", or calendar days where a row says so" if any(
+        r["late_in"] != "working_days" for r in data["rows"]) else "")
+    emit_lines([f"Timeliness of {span} (today {data['today'].isoformat()}; late counted in {units})", ""]
                + table(body, header))
+
+
+def _late(value: float | None, unit: str) -> str:
+    """A lateness in a timeliness row: the number alone in working days, else with its unit."""
+    if value is None:
+        return ""
+    return f"{value:g}" if unit == "working_days" else f"{value:g} calendar days"
 
 
 @report.command("overview")

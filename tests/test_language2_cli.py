@@ -194,3 +194,15 @@ def test_the_third_process_validates_and_reads_unverified(tmp_path):
     assert result.exit_code == 0, result.output
     text = Path(PROCESSES / "dhr.yaml").read_text()
     assert "verified: true" not in text
+
+
+def test_timeliness_counts_lateness_in_the_unit_the_deadline_says(dhr):
+    open_decided(dhr)
+    report = json.loads(dhr("2025-05-08", "report", "timeliness", "--json").output)
+    row = next(r for r in report["rows"] if r["deadline"] == "decision")
+    # notified Sat 5 April 2025; one month is Mon 5 May (a bank holiday), rolled to Tue 6 May; decided 8 May
+    assert (row["late_in"], row["met_late"], row["median_late"], row["worst_late"]) == ("calendar_days", 1, 2, 2)
+    text = dhr("2025-05-08", "report", "timeliness").output
+    assert "late counted in working days, or calendar days where a row says so" in text
+    line = next(line for line in text.splitlines() if line.startswith("all") and "Decision whether to hold" in line)
+    assert "2 calendar days" in line

@@ -45,10 +45,10 @@ def test_timeliness_figures_for_every_deadline(timeliness_db):
     rows = rows_by(data)
     sin = rows[("all", "serious_incident_notification")]
     assert (sin["due"], sin["met_on_time"], sin["met_late"], sin["open"], sin["overdue"]) == (6, 2, 2, 1, 1)
-    assert (sin["median_working_days_late"], sin["worst_working_days_late"], sin["on_time_percent"]) == (3, 4, 50.0)
+    assert (sin["median_late"], sin["worst_late"], sin["on_time_percent"]) == (3, 4, 50.0)
     rr = rows[("all", "rapid_review")]
     assert (rr["due"], rr["met_on_time"], rr["met_late"], rr["open"], rr["overdue"]) == (4, 1, 1, 0, 2)
-    assert (rr["median_working_days_late"], rr["worst_working_days_late"]) == (1, 1)
+    assert (rr["median_late"], rr["worst_late"]) == (1, 1)
     # every deadline of the process is listed, even with nothing due
     assert {d for _, d in rows} == {"serious_incident_notification", "rapid_review", "lcspr_completion",
                                     "final_report_before_publication"}
@@ -59,7 +59,7 @@ def test_timeliness_by_quarter_and_within_dates(timeliness_db):
     rows = rows_by(json.loads(cli(timeliness_db, "report", "timeliness", "--by", "quarter", "--json").stdout))
     q1 = rows[("2026-Q1", "serious_incident_notification")]
     assert (q1["due"], q1["met_on_time"], q1["met_late"]) == (3, 2, 1)
-    assert rows[("2026-Q2", "serious_incident_notification")]["worst_working_days_late"] == 4
+    assert rows[("2026-Q2", "serious_incident_notification")]["worst_late"] == 4
     q4 = rows[("2026-Q4", "serious_incident_notification")]
     assert (q4["due"], q4["open"], q4["overdue"]) == (2, 1, 1)
     assert (rows[("2026-Q2", "rapid_review")]["due"], rows[("2026-Q2", "rapid_review")]["overdue"]) == (2, 2)

@@ -44,8 +44,9 @@ def latest_definitions(book: Any) -> dict[str, Any]:
 
 def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = None, by: str | None = None,
                progress: Progress = _no_progress) -> dict[str, Any]:
-    """For each deadline of each process: how many were met on time, late (median and worst working
-    days late), are still open, or are overdue; deadlines counted in the period their due date falls in."""
+    """For each deadline of each process: how many were met on time, late (median and worst lateness, in
+    the unit the process counts that deadline's lateness in: ``late_in``), are still open, or are overdue;
+    deadlines counted in the period their due date falls in."""
     if start and end and end < start:
         from cspr.engine.errors import InputError
 
@@ -62,7 +63,8 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
             definition = definitions.get(process_id)
             known = definition.deadlines.get(deadline) if definition else None
             groups[key] = {"period": period, "process": process_id, "deadline": deadline,
-                           "title": known.title if known else deadline, "due": 0, "met_on_time": 0,
+                           "title": known.title if known else deadline,
+                           "late_in": known.late_in if known else "working_days", "due": 0, "met_on_time": 0,
                            "met_within_extension": 0, "met_late": 0, "late_days": [], "open": 0, "overdue": 0,
                            "extended": 0, "met_by_statutory_date": 0}
         return groups[key]
@@ -94,8 +96,8 @@ def timeliness(book: Any, start: dt.date | None = None, end: dt.date | None = No
         g = groups[key]
         late = g.pop("late_days")
         met = g["met_on_time"] + g["met_within_extension"] + g["met_late"]
-        g["median_working_days_late"] = statistics.median(late) if late else None
-        g["worst_working_days_late"] = max(late) if late else None
+        g["median_late"] = statistics.median(late) if late else None
+        g["worst_late"] = max(late) if late else None
         g["on_time_percent"] = round(100 * (g["met_on_time"] + g["met_within_extension"]) / met, 1) if met else None
         g["statutory_on_time_percent"] = round(100 * g["met_by_statutory_date"] / met, 1) if met else None
         out.append(g)
