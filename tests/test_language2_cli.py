@@ -206,3 +206,27 @@ def test_timeliness_counts_lateness_in_the_unit_the_deadline_says(dhr):
     assert "late counted in working days, or calendar days where a row says so" in text
     line = next(line for line in text.splitlines() if line.startswith("all") and "Decision whether to hold" in line)
     assert "2 calendar days" in line
+
+
+def test_a_clock_from_the_earliest_or_the_latest_of_several_dates(tmp_path):
+    """every_key_v2: 'ask_in_time' runs from the earliest of the opening date and the first 'stopped';
+    'latest_of_two' from the latest of the opening date and 'reports_asked' (not started until both are known)."""
+    db = str(tmp_path / "ek.db")
+
+    def run(*args: str) -> dict:
+        result = run_cli("--db", db, "--today", "2024-03-20", *args)
+        assert result.exit_code == 0, result.output
+        return json.loads(run_cli("--db", db, "--today", "2024-03-20", "case", "show", "EK-1", "--json").output)
+
+    def clocks(view: dict) -> dict:
+        return {d["deadline"]: (d["start"], d["due"], d["status"]) for d in view["deadlines"]}
+
+    view = run("case", "open", "EK-1", "--on", "2024-03-01", "--process", str(ROOT / "tests" / "fixtures" / "every_key_v2.yaml"),
+               "--fact", "kind=big", "--party", "council=North Council")
+    # 1 April 2024 is Easter Monday: one month from 1 March rolls to Tuesday 2 April
+    assert clocks(view)["ask_in_time"] == ("2024-03-01", "2024-04-02", "upcoming")
+    assert clocks(view)["latest_of_two"] == (None, None, "not_started")
+    view = run("case", "record", "EK-1", "stopped", "--on", "2024-03-05")
+    assert clocks(view)["ask_in_time"][0] == "2024-03-01"  # the earliest: a later 'stopped' does not move it
+    view = run("case", "record", "EK-1", "reports_asked", "--on", "2024-03-15")
+    assert clocks(view)["latest_of_two"] == ("2024-03-15", "2024-03-25", "upcoming")  # 10 calendar days from the later
