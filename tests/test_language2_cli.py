@@ -168,6 +168,15 @@ def test_a_pause_and_an_extension_keep_the_statutory_date_visible(dhr, tmp_path)
     assert (row["on_time_percent"], row["statutory_on_time_percent"]) == (100.0, 0.0)
     text = dhr("2026-01-20", "report", "timeliness").output
     assert "WITHIN EXTENSION" in text and "BY STATUTORY DATE %" in text
+    # the timeline keeps the statutory date beside the agreed one, and marks the deadline met
+    met = tmp_path / "met.html"
+    dhr("2026-01-20", "case", "report", "DHR-2025-01", "--html", str(met))
+    svg = met.read_text()
+    lane = svg.split("<title>Overview report sent to the Home Office: ", 1)[1].split("</g>\n", 1)[0]
+    assert "due 30 Jan 2026 (extended by Home Office from the statutory date 8 Dec 2025), met 20 Jan 2026" in lane
+    assert 'class="cspr-statutory"' in svg.split("<title>Overview report sent to the Home Office: ", 1)[1].split(
+        '<g class="cspr-deadline"', 1)[0]
+    assert "Extended (statutory date to the agreed one)" in svg
 
 
 def test_a_step_that_changes_no_state_is_recorded_where_the_case_is(dhr):

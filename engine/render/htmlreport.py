@@ -62,9 +62,10 @@ def case_timeline(view: Any) -> str:
     case, today = view.case, view.today
     events = [(r.on, r.name if r.kind == RecordKind.TRANSITION else r.kind) for r in case.history
               if r.kind in (RecordKind.OPENED, RecordKind.TRANSITION, RecordKind.MIGRATED)]
-    lane = [{"title": s.timing.title, "due": s.timing.due, "met_on": s.timing.met_on, "status": s.status}
-            for s in view.deadlines]
-    dates = [e[0] for e in events] + [x for s in view.deadlines for x in (s.timing.due, s.timing.met_on) if x] + [today]
+    lane = [{"title": s.timing.title, "due": s.timing.due, "met_on": s.timing.met_on, "status": s.status,
+             "statutory_due": s.timing.statutory_due if s.timing.extended else None,
+             "extended_by": s.timing.extended_by} for s in view.deadlines]
+    dates = [e[0] for e in events] + [x for s in lane for x in (s["due"], s["met_on"], s["statutory_due"]) if x] + [today]
     start = case.opened_on or min(dates)
     return timeline_svg(start, max(dates), today, events, lane)
 

@@ -63,9 +63,14 @@ def _due_marker(status: S, x: float, y: float) -> str:
         return _diamond(x, y, "#fff", GREY, dash="2 1.5")
     if status is S.NOT_APPLICABLE:
         return _diamond(x, y, "#eee", "#bbb", width=1)
-    if status in (S.MET, S.MET_LATE):
+    if status in (S.MET, S.MET_EXTENDED, S.MET_LATE):
         return _diamond(x, y, "#fff", "#555", width=1.3)
     return _diamond(x, y, "#fff", BLUE, width=1.8)
+
+
+def _statutory_marker(x: float, y: float) -> str:
+    """The statutory date of an extended deadline: a small grey diamond with a dashed outline."""
+    return _diamond(x, y, "#fff", GREY, r=4.5, dash="2 1.5", width=1.3)
 
 
 def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tuple[dt.date, str]],
@@ -178,10 +183,12 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
         title = str(deadline.get("title") or "")
         due: dt.date = deadline["due"]
         met_on: dt.date | None = deadline.get("met_on")
+        statutory: dt.date | None = deadline.get("statutory_due")
         faded = status is S.NOT_APPLICABLE
         out.append(f'<g class="cspr-deadline" data-status="{esc(status.value)}">')
-        tip = f"{title}: due {day_words(due)}" + (f", met {day_words(met_on)}" if met_on else "") \
-            + f" ({status.heading})"
+        tip = f"{title}: due {day_words(due)}" + (
+            f" (extended by {deadline.get('extended_by') or 'agreement'} from the statutory date {day_words(statutory)})"
+            if statutory else "") + (f", met {day_words(met_on)}" if met_on else "") + f" ({status.heading})"
         out.append(f"<title>{esc(tip)}</title>")
         lines = wrap(title, TL_LABEL_W - 16, TL_FONT)
         if len(lines) > 2:
@@ -193,6 +200,10 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
             out.append(f'<tspan x="12" y="{_num(first + n * TL_FONT * 1.1)}">{esc(line)}</tspan>')
         out.append("</text>")
         xd = X(due)
+        if statutory is not None:  # extended: the statutory date stays visible, joined to the agreed one
+            xs = X(statutory)
+            out.append(f'<g class="cspr-statutory"><line x1="{_num(xs)}" y1="{_num(cy)}" x2="{_num(xd)}" y2="{_num(cy)}"'
+                       f' stroke="{GREY}" stroke-width="1.3" stroke-dasharray="2 2"/>{_statutory_marker(xs, cy)}</g>')
         if status is S.OVERDUE:
             xt = X(today)
             out.append(f'<line class="cspr-overdue-line" x1="{_num(xd)}" y1="{_num(cy)}" x2="{_num(xt)}"'
@@ -202,7 +213,7 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
         elif status is S.DUE_SOON and today <= due:
             out.append(f'<line x1="{_num(X(today))}" y1="{_num(cy)}" x2="{_num(xd)}" y2="{_num(cy)}"'
                        f' stroke="{AMBER}" stroke-width="2.5" stroke-dasharray="1.5 2.5"/>')
-        if met_on is not None and status in (S.MET, S.MET_LATE):
+        if met_on is not None and status in (S.MET, S.MET_EXTENDED, S.MET_LATE):
             xm = X(met_on)
             if status is S.MET_LATE:
                 out.append(f'<line class="cspr-late-line" x1="{_num(xd)}" y1="{_num(cy)}" x2="{_num(xm)}"'
@@ -211,7 +222,7 @@ def timeline_svg(start: dt.date, end: dt.date, today: dt.date, events: list[tupl
                 out.append(f'<line x1="{_num(xm)}" y1="{_num(cy)}" x2="{_num(xd)}" y2="{_num(cy)}" stroke="#9aa0a8"'
                            f' stroke-width="1"/>')
         out.append(f'<g class="cspr-due">{_due_marker(status, xd, cy)}</g>')
-        if met_on is not None and status in (S.MET, S.MET_LATE):
+        if met_on is not None and status in (S.MET, S.MET_EXTENDED, S.MET_LATE):
             xm = X(met_on)
             mark = _square(xm, cy, ORANGE) if status is S.MET_LATE else _circle(xm, cy, GREEN)
             out.append(f'<g class="cspr-met">{mark}</g>')
@@ -293,6 +304,9 @@ def _timeline_legend(y: float) -> tuple[str, float]:
          f' stroke-width="3"/>' + _diamond(x, cy, "#fff", "#555", width=1.3) + _square(x + 20, cy, ORANGE),
          f"{S.MET_LATE.heading} (solid: due to met)"),
         (lambda x, cy: _diamond(x + 8, cy, "#fff", GREY, dash="2 1.5"), S.NOT_STARTED.heading),
+        (lambda x, cy: _statutory_marker(x, cy) + f'<line x1="{_num(x)}" y1="{_num(cy)}" x2="{_num(x + 20)}"'
+         f' y2="{_num(cy)}" stroke="{GREY}" stroke-width="1.3" stroke-dasharray="2 2"/>'
+         + _diamond(x + 20, cy, "#fff", BLUE, width=1.8), "Extended (statutory date to the agreed one)"),
         (lambda x, cy: f'<circle cx="{_num(x + 8)}" cy="{_num(cy)}" r="4" fill="#222"/>', "Event"),
         (lambda x, cy: f'<line x1="{_num(x + 8)}" y1="{_num(cy - 8)}" x2="{_num(x + 8)}" y2="{_num(cy + 8)}"'
          f' stroke="#000" stroke-width="1.6" stroke-dasharray="5 3"/>', "Today"),
