@@ -14,6 +14,7 @@ matches its reference, when exactly one does (:func:`for_reference`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -43,13 +44,27 @@ def search_files() -> list[Path]:
     return found
 
 
+# Each file checked once per process for each content it has had: checking a definition against its schema
+# is the slow part of a lookup, and a scenario run, a web server or a test session looks up the catalog often.
+# The key is the file's path and the digest of its bytes, so an edited file is always checked again.
+_checked: dict[tuple[str, str], Definition | None] = {}
+
+
 def _valid(paths: list[Path]) -> list[Definition]:
     out = []
     for path in paths:
         try:
-            out.append(load_file(path))
-        except DefinitionError:
-            continue  # invalid files are for 'cspr validate' to explain
+            key = (str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            continue  # unreadable files are for 'cspr validate' to explain
+        if key not in _checked:
+            try:
+                _checked[key] = load_file(path)
+            except DefinitionError:
+                _checked[key] = None  # invalid files are for 'cspr validate' to explain
+        definition = _checked[key]
+        if definition is not None:
+            out.append(definition)
     return out
 
 
