@@ -128,6 +128,11 @@ def test_make_demo_runs_in_a_subprocess(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    # the README's abridged ending: each of its lines, in its order, is a line the demo printed
+    shown = README.read_text().split("It ends like this (abridged):\n\n```text\n", 1)[1].split("```", 1)[0]
+    printed = iter(line.rstrip() for line in done.stdout.splitlines())
+    for line in (line.rstrip() for line in shown.splitlines() if line.strip()):
+        assert line in printed, f"the README's demo ending shows {line!r}, which the demo no longer prints there"
 
 
 def test_the_performance_section_quotes_the_last_benchmark_run():
