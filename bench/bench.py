@@ -233,7 +233,8 @@ def report(results: dict, sizes: list[int]) -> str:
     ]
     lines = [
         "# Benchmark results", "",
-        f"Run {results['date']} on {results['machine']}.", f"Command: `{results['command']}`. cspr's modules are byte-compiled first, as pip compiles an installed "
+        f"Run {results['date']} on {results['machine']}.",
+        f"Command: `{results['command']}`. cspr's modules are byte-compiled first, as pip compiles an installed "
         "package (sqlite-utils and click, the references, are installed so).", "",
         f"Targets at {int(large):,} cases (each a ratio against a reference measured in the same run):", "",
         "| measure | target | ratio | met |", "|---|---|---|---|",
