@@ -57,6 +57,15 @@ def everything(store, today: str) -> dict:
     }
 
 
+def _types(value):
+    """The Python types in an answer, to show two drivers give the same kinds of value (True == 1 in Python)."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_types(v) for v in value]
+    return type(value).__name__
+
+
 def _agree_actions(book: Casebook) -> None:
     """An action, one done and one dropped, wherever a case is at a stage that agrees actions."""
     from cspr.engine.casebook import actions
@@ -90,10 +99,17 @@ def test_both_engines_answer_every_query_the_same(tmp_path, pg_database, fixed_c
         assert Casebook(store, today=TODAY, actor="contract").redact("LSBU-2026-015", "contract").blanked > 0
         answers.append(everything(store, "2026-06-10"))
         store.close()
-    sqlite, postgresql = answers
-    assert sqlite["integrity"] == postgresql["integrity"] == "ok"
+    # PostgreSQL read again by a command that only reads: through libpq directly (engine/store/libpq.py)
+    reader = open_store(pg_database.spec)
+    assert reader._reader is not None, "libpq was not found: reads went through psycopg"
+    answers.append(everything(reader, "2026-06-10"))
+    assert reader._conn is None and "psycopg" not in repr(type(reader._reader))
+    reader.close()
+    sqlite, postgresql, quick = answers
+    assert sqlite["integrity"] == postgresql["integrity"] == quick["integrity"] == "ok"
     for key in sqlite:
-        assert sqlite[key] == postgresql[key], key
+        assert sqlite[key] == postgresql[key] == quick[key], key
+        assert _types(postgresql[key]) == _types(quick[key]), key
     assert len(sqlite["entries"]) > 200 and sqlite["actions"][0] and sqlite["lists"][1]
 
 

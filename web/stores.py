@@ -48,7 +48,7 @@ class Stores:
         if store is None:
             from cspr.engine.store.interface import open_store
 
-            store = open_store(self.spec)
+            store = open_store(self.spec, quick_reads=False)  # a server imports psycopg once
             self._local.store = store
             with self._lock:
                 self._open.append(store)

@@ -2,7 +2,7 @@
 
 Two engines implement :class:`Store`: :class:`~cspr.engine.store.sqlite.SqliteStore`
 (the embedded default, one file) and :class:`~cspr.engine.store.postgres.PostgresStore`
-(a shared server, through psycopg 3). :func:`open_store` picks one from a
+(a shared server, through psycopg 3, and libpq directly for quick reads). :func:`open_store` picks one from a
 ``--db`` value. Nothing outside ``engine/store/`` writes SQL.
 
 Rows come back the same from both engines: dates as ISO text (``YYYY-MM-DD``),
@@ -239,17 +239,15 @@ class Store(Protocol):
         ...
 
 
-def open_store(spec: str | os.PathLike[str], *, create: bool = False) -> Store:
-    """The store a ``--db`` value names: a PostgreSQL URL (``postgresql://…``), else an SQLite file."""
+def open_store(spec: str | os.PathLike[str], *, create: bool = False, quick_reads: bool = True) -> Store:
+    """The store a ``--db`` value names: a PostgreSQL URL (``postgresql://…``), else an SQLite file.
+
+    On PostgreSQL, ``quick_reads`` lets a command that only reads skip importing psycopg (see
+    :mod:`.libpq`); a long-running server, which imports it once, passes False."""
     if is_postgresql(spec):
-        try:
-            from .postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
-        except ImportError as exc:
-            if "psycopg" not in str(exc):
-                raise
-            raise StoreError("PostgreSQL needs psycopg 3, which is not installed; install it with "
-                             "pip install 'psycopg[binary]' (or cspr's extra: pip install 'cspr[postgresql]')") from None
-        store: Store = PostgresStore(str(spec), create=create)
+        from .postgres import PostgresStore
+
+        store: Store = PostgresStore(str(spec), create=create, quick_reads=quick_reads)
         return store
     from .sqlite import SqliteStore
 

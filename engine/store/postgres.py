@@ -1,5 +1,10 @@
 """The PostgreSQL store: one shared database for several partnerships, through psycopg 3.
 
+Drivers: a store writes through psycopg. Until its first write, a store opened with ``quick_reads``
+(the CLI's default) reads through libpq directly (:mod:`.libpq`), so that a command that only reads does
+not pay the ~100 ms of importing psycopg; the first write opens psycopg's connection and closes the
+reader. Both give the same rows and the same refusals (``tests/test_libpq.py``).
+
 Roles (see the README): the schema ``cspr`` and its tables belong to an
 *owner* role, which runs the migrations and owns :func:`redact_case`; cspr's
 users and servers connect as an *application* role granted only what
@@ -26,21 +31,21 @@ the queries in :mod:`.sql` serve both engines unchanged.
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql as pgsql
-from psycopg.adapt import Loader
-from psycopg.rows import dict_row
-
+from . import libpq
 from .interface import Projection, StoreError, utc_now
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .sql import ENTRY_COLUMNS, Duplicate, SqlStore
+
+if TYPE_CHECKING:
+    import psycopg
 
 SCHEMA = "cspr"
 LOCKS = 0x43535052  # "CSPR": the advisory-lock class of the store's own locks
@@ -53,26 +58,57 @@ HISTORY_PRIVILEGES = {"events": "SELECT, INSERT", "processes": "SELECT, INSERT",
                       "users": "SELECT, INSERT, UPDATE"}
 _FLAGS = {"case_view": ("final",), "deadline_view": ("applicable", "open")}
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# What every connection sets: dates as ISO text, times in UTC, and the schema searched first.
+_SETTINGS = {"connect_timeout": "15", "options": f"-c DateStyle=ISO,YMD -c TimeZone=UTC -c search_path={SCHEMA}"}
+_PRIVILEGE, _BUSY, _UNIQUE = "42501", {"40P01", "40001", "55P03"}, "23505"  # SQLSTATE codes the store explains
 
 
-class _IsoDate(Loader):
-    """A date as ISO text (the server's DateStyle is ISO), as SQLite stores it."""
+def _psycopg() -> Any:
+    """psycopg, imported when the store first writes (or reads without libpq): about 100 ms."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        if "psycopg" not in str(exc):
+            raise
+        raise StoreError("PostgreSQL needs psycopg 3, which is not installed; install it with "
+                         "pip install 'psycopg[binary]' (or cspr's extra: pip install 'cspr[postgresql]')") from None
+    return psycopg
 
-    def load(self, data: Any) -> str:
-        return bytes(data).decode()
 
+@lru_cache(maxsize=1)
+def _loaders() -> tuple[type, type]:
+    """psycopg loaders giving rows as SQLite gives them: a date as ISO text (the server's DateStyle is ISO),
+    a boolean as 0 or 1."""
+    from psycopg.adapt import Loader
 
-class _Flag(Loader):
-    """A boolean as 0 or 1, as SQLite stores it."""
+    class IsoDate(Loader):
+        def load(self, data: Any) -> str:
+            return bytes(data).decode()
 
-    def load(self, data: Any) -> int:
-        return 1 if bytes(data) == b"t" else 0
+    class Flag(Loader):
+        def load(self, data: Any) -> int:
+            return 1 if bytes(data) == b"t" else 0
+
+    return IsoDate, Flag
 
 
 @lru_cache(maxsize=256)
 def _dialect(query: str) -> str:
     """The shared SQL's ``:name`` parameters in psycopg's ``%(name)s`` form."""
     return _PARAM.sub(r"%(\1)s", query.replace("%", "%%"))
+
+
+@lru_cache(maxsize=256)
+def _positional(query: str) -> tuple[str, tuple[str, ...]]:
+    """The shared SQL's ``:name`` parameters as libpq's ``$1``…, and the names in that order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _PARAM.sub(number, query), tuple(names)
 
 
 def describe(url: str) -> str:
@@ -90,18 +126,34 @@ def _case_key(ref: str) -> int:
     return zlib.crc32(ref.encode()) - 2**31
 
 
-def _explain(location: str, exc: psycopg.Error) -> StoreError:
+def _explain(location: str, exc: Exception) -> StoreError:
+    """A refusal from the server (through psycopg or libpq), said for the user, by its SQLSTATE code."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate == _PRIVILEGE:
         return StoreError(f"{location}: the database refused ({text}); nothing was changed (the application's role "
                           "may not do this: see 'cspr db init' in the README)")
-    if isinstance(exc, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure,
-                        psycopg.errors.LockNotAvailable)):
+    if sqlstate in _BUSY:
         return StoreError(f"{location} is busy (another command is writing); nothing was changed, try again")
-    if isinstance(exc, psycopg.OperationalError):
+    if _lost(exc):
         return StoreError(f"lost or could not make the connection to {location} ({text}); nothing was changed, "
                           "check --db and that the server is running")
     return StoreError(f"database error on {location}: {text}")
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    """The errors the drivers raise: libpq's always, psycopg's once it is imported (the store imports it only
+    to write)."""
+    psycopg = sys.modules.get("psycopg")
+    return (libpq.LibpqError, psycopg.Error) if psycopg is not None else (libpq.LibpqError,)
+
+
+def _lost(exc: Exception) -> bool:
+    """Whether the error is the connection's (no answer, a broken link, the server shutting down) or the
+    server's resources, as psycopg's OperationalError says."""
+    if isinstance(exc, libpq.LibpqError):
+        return exc.lost or (exc.sqlstate or "")[:2] in ("08", "53", "57", "58")
+    return isinstance(exc, _psycopg().OperationalError)
 
 
 class PostgresStore(SqlStore):
@@ -109,26 +161,66 @@ class PostgresStore(SqlStore):
 
     engine = "postgresql"
 
-    def __init__(self, url: str, *, create: bool = False):
+    def __init__(self, url: str, *, create: bool = False, quick_reads: bool = True):
+        """Connect to ``url``. With ``quick_reads`` (and libpq found), reads outside a write go through
+        :mod:`.libpq` and psycopg is imported and connected only when the store first writes; from then on
+        every statement goes through psycopg."""
         self.url = url
         self.location = describe(url)
         self._writing: str | None = None
         self._locked: set[str] = set()
         self._chain_locked = False
         self._pending_locks: list[tuple[str, dict[str, Any]]] = []  # taken with the next statement, one round trip
-        try:
-            self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=15,
-                                        options="-c DateStyle=ISO,YMD -c TimeZone=UTC")
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {self.location}: {str(exc).strip().splitlines()[-1]}; "
-                             "check --db and that the server is running") from None
-        self.conn.adapters.register_loader("date", _IsoDate)
-        self.conn.adapters.register_loader("bool", _Flag)
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        self._reader: libpq.Connection | None = None
+        if quick_reads and not create and libpq.available():
+            try:
+                self._reader = libpq.Connection(url, client_encoding="UTF8", **_SETTINGS)
+            except libpq.LibpqError as exc:
+                raise self._cannot_connect(exc) from None
+        else:
+            self._connect()
         try:
             self._prepare(create)
         except BaseException:
-            self.conn.close()
+            self.close()
             raise
+
+    def _cannot_connect(self, exc: Exception) -> StoreError:
+        text = str(exc).strip().splitlines()[-1].removeprefix("connection failed: ")  # psycopg's own preamble
+        return StoreError(f"cannot connect to {self.location}: {text}; check --db and that the server is running")
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        driver = _psycopg()
+        from psycopg.rows import dict_row
+
+        try:
+            conn: psycopg.Connection[dict[str, Any]] = driver.connect(self.url, autocommit=True, row_factory=dict_row, **_SETTINGS)
+        except driver.Error as exc:
+            raise self._cannot_connect(exc) from None
+        iso_date, flag = _loaders()
+        conn.adapters.register_loader("date", iso_date)
+        conn.adapters.register_loader("bool", flag)
+        self._conn = conn
+        return conn
+
+    @property
+    def conn(self) -> psycopg.Connection[dict[str, Any]]:
+        """The psycopg connection, made on first use; the quick reader, if any, is closed then (one connection
+        to the server per store)."""
+        if self._conn is None:
+            if self._reader is not None and self._reader.transaction_status != libpq.TRANSACTION_IDLE:
+                raise StoreError("a write cannot start inside a read-only snapshot of the database")
+            self._connect()
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        assert self._conn is not None
+        return self._conn
+
+    def _quick(self) -> libpq.Connection | None:
+        """The quick reader, when the next statement may go through it (no write is under way)."""
+        return self._reader if self._conn is None and not self._writing else None
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -188,7 +280,10 @@ class PostgresStore(SqlStore):
         return urlunsplit(parts._replace(netloc=host))
 
     def close(self) -> None:
-        self.conn.close()
+        if self._reader is not None:
+            self._reader.close()
+        if self._conn is not None:
+            self._conn.close()
 
     # -- transactions ------------------------------------------------------------------
 
@@ -196,8 +291,9 @@ class PostgresStore(SqlStore):
     def write(self, *, exclusive: bool = False) -> Iterator[PostgresStore]:
         if self._writing:
             raise StoreError("a write is already in progress on this connection")
+        conn = self.conn
         try:
-            with self.conn.transaction():
+            with conn.transaction():
                 self._execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(:locks, :writers)",
                               {"locks": LOCKS, "writers": WRITERS})
                 self._writing = "exclusive" if exclusive else "shared"
@@ -207,7 +303,7 @@ class PostgresStore(SqlStore):
                     self._writing, self._chain_locked = None, False
                     self._locked.clear()
                     self._pending_locks.clear()
-        except psycopg.Error as exc:
+        except _errors() as exc:
             self._rolled_back()
             raise _explain(self.location, exc) from None
         except BaseException:
@@ -217,6 +313,21 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def snapshot(self) -> Iterator[PostgresStore]:
+        reader = self._quick()
+        if reader is not None:
+            if reader.transaction_status != libpq.TRANSACTION_IDLE:
+                yield self
+                return
+            self._execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
+                yield self
+            except BaseException:
+                with suppress(libpq.LibpqError):  # a lost connection has no transaction left to end
+                    reader.execute("ROLLBACK")
+                raise
+            self._execute("COMMIT")
+            return
+        psycopg = _psycopg()
         if self._writing or self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             yield self
             return
@@ -241,31 +352,38 @@ class PostgresStore(SqlStore):
 
     # -- the connection ----------------------------------------------------------------
 
-    def _run(self, sql: str, params: dict[str, Any] | None) -> psycopg.Cursor[dict[str, Any]]:
+    def _run(self, sql: str, params: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int]:
         """One statement, after the locks asked for since the last one, sent with it in one round trip (the
         server runs them in order, and each statement of a transaction sees what was committed before it ran,
-        so what the statement reads is read under the locks)."""
+        so what the statement reads is read under the locks). Its rows (if it returns any) and row count."""
+        reader = self._quick()
+        if reader is not None:
+            query, names = _positional(sql)
+            values = params or {}
+            return reader.execute(query, [values[name] for name in names])
         pending, self._pending_locks = self._pending_locks, []
+        conn = self.conn
         if not pending:
-            return self.conn.execute(_dialect(sql), params or {})
-        with self.conn.pipeline():
-            for lock, values in pending:
-                self.conn.execute(_dialect(lock), values)
-            cursor = self.conn.execute(_dialect(sql), params or {})
-        return cursor
+            cursor = conn.execute(_dialect(sql), params or {})
+        else:
+            with conn.pipeline():
+                for lock, values in pending:
+                    conn.execute(_dialect(lock), values)
+                cursor = conn.execute(_dialect(sql), params or {})
+        return (cursor.fetchall() if cursor.description else []), cursor.rowcount
 
     def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
-            return self._run(sql, params).fetchall()
-        except psycopg.Error as exc:
+            return self._run(sql, params)[0]
+        except _errors() as exc:
             raise _explain(self.location, exc) from None
 
     def _execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
         try:
-            return self._run(sql, params).rowcount
-        except psycopg.errors.UniqueViolation as exc:
-            raise Duplicate(str(exc)) from None
-        except psycopg.Error as exc:
+            return self._run(sql, params)[1]
+        except _errors() as exc:
+            if getattr(exc, "sqlstate", None) == _UNIQUE:
+                raise Duplicate(str(exc)) from None
             raise _explain(self.location, exc) from None
 
     def _take_locks(self) -> None:
@@ -281,9 +399,9 @@ class PostgresStore(SqlStore):
         try:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_dialect(sql), rows)
-        except psycopg.errors.UniqueViolation as exc:
-            raise Duplicate(str(exc)) from None
-        except psycopg.Error as exc:
+        except _errors() as exc:
+            if getattr(exc, "sqlstate", None) == _UNIQUE:
+                raise Duplicate(str(exc)) from None
             raise _explain(self.location, exc) from None
 
     def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
@@ -295,9 +413,9 @@ class PostgresStore(SqlStore):
                 with cursor.copy(f"COPY events ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row([row[c] for c in columns])
-        except psycopg.errors.UniqueViolation as exc:
-            raise Duplicate(str(exc)) from None
-        except psycopg.Error as exc:
+        except _errors() as exc:
+            if getattr(exc, "sqlstate", None) == _UNIQUE:
+                raise Duplicate(str(exc)) from None
             raise _explain(self.location, exc) from None
 
     # -- what only PostgreSQL does -------------------------------------------------------
@@ -312,7 +430,7 @@ class PostgresStore(SqlStore):
         try:
             with self.conn.pipeline():  # the projection's statements go in one round trip, not one each
                 super().put_projections(rows)
-        except psycopg.Error as exc:
+        except _errors() as exc:
             raise _explain(self.location, exc) from None
 
     def redact(self, ref: str) -> int:
@@ -376,6 +494,8 @@ def initialise(store: PostgresStore) -> None:
 
 def _grant_privileges(store: PostgresStore, role: str, access: str) -> None:
     """What ``role`` may do: ``write`` (the application) or ``read`` (reports, a database administrator)."""
+    from psycopg import sql as pgsql
+
     who = pgsql.Identifier(role)
     conn = store.conn
     conn.execute(pgsql.SQL("GRANT USAGE ON SCHEMA cspr TO {}").format(who))

@@ -1,0 +1,259 @@
+"""A quick way to read from PostgreSQL: libpq itself, called through ctypes, for commands that only read.
+
+psycopg is the store's connection for everything that writes. Importing it costs about 100 ms (its
+adapters, and the parts of the standard library it pulls in: asyncio, ssl, logging, importlib.metadata),
+which is most of what ``cspr case show`` takes on SQLite. A command that only reads (``case show``,
+``case list``, ``deadlines``) runs a few SELECTs: this module sends them through the same libpq that
+psycopg uses (the system's, or the copy that psycopg's binary package ships), so the connection string,
+passwords, ``.pgpass``, service files and TLS behave exactly as they do there.
+
+It serves only what :class:`~cspr.engine.store.postgres.PostgresStore` reads with: one statement at a time,
+text results, and rows as dictionaries holding what psycopg's loaders would give the store (dates as ISO
+text, flags as 0 and 1, numbers as numbers). :func:`available` says whether libpq can be loaded; when it
+cannot, the store reads through psycopg as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+CONNECTION_OK = 0
+PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2
+PG_DIAG_SQLSTATE, PG_DIAG_MESSAGE_PRIMARY = ord("C"), ord("M")
+TRANSACTION_IDLE, TRANSACTION_ACTIVE, TRANSACTION_INTRANS, TRANSACTION_INERROR, TRANSACTION_UNKNOWN = range(5)
+
+
+class LibpqError(Exception):
+    """What the server or libpq refused: the message, the SQLSTATE code (None if there was no answer),
+    and whether the connection was lost."""
+
+    def __init__(self, message: str, sqlstate: str | None, lost: bool):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.lost = lost
+
+
+def _flag(value: bytes) -> int:
+    return 1 if value == b"t" else 0
+
+
+def _text(value: bytes) -> str:
+    return value.decode()
+
+
+def _numeric(value: bytes) -> Any:
+    from decimal import Decimal  # psycopg gives numeric as Decimal; rare in the store's reads (SUM of integers)
+
+    return Decimal(value.decode())
+
+
+def _timestamp(value: bytes) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.decode())
+
+
+def _bytea(value: bytes) -> bytes:
+    return bytes.fromhex(value[2:].decode()) if value.startswith(b"\\x") else value
+
+
+# Result types by OID, as psycopg's text loaders read them, with the store's own two (date -> ISO text,
+# boolean -> 0/1); any other type comes back as text, as psycopg gives a type it has no loader for.
+_LOADERS: dict[int, Callable[[bytes], Any]] = {
+    16: _flag, 20: int, 21: int, 23: int, 26: int, 700: float, 701: float, 1700: _numeric,
+    1082: _text, 1114: _timestamp, 1184: _timestamp, 17: _bytea,
+}
+
+_INT_TYPES = ((2**15, 21), (2**31, 23), (2**63, 20))  # int2, int4, int8, as psycopg chooses them
+
+
+def _parameter(value: Any) -> tuple[bytes | None, int]:
+    """A parameter as text, with the type psycopg would send it as (0 lets the server infer it)."""
+    if value is None:
+        return None, 0
+    if isinstance(value, bool):
+        return (b"t" if value else b"f"), 16
+    if isinstance(value, int):
+        oid = next((oid for limit, oid in _INT_TYPES if -limit <= value < limit), 1700)
+        return str(value).encode(), oid
+    if isinstance(value, float):
+        return repr(value).encode(), 701
+    if isinstance(value, str):
+        return value.encode(), 0
+    if isinstance(value, dt.datetime):
+        return value.isoformat().encode(), 1184 if value.tzinfo else 1114
+    if isinstance(value, dt.date):
+        return value.isoformat().encode(), 1082
+    raise TypeError(f"cannot send a {type(value).__name__} to PostgreSQL through libpq")
+
+
+def _candidates() -> list[str]:
+    """Where libpq may be: first the copy psycopg's binary package ships (the libpq psycopg itself uses when
+    that package is installed), then the system's shared library."""
+    found: list[str] = []
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec("psycopg_binary")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        for libs in (folder.parent / "psycopg_binary.libs", folder / ".dylibs"):
+            found += sorted(str(p) for p in libs.glob("libpq*") if ".so" in p.name or p.suffix in (".dylib", ".dll"))
+    if sys.platform == "darwin":
+        return [*found, "libpq.5.dylib", "libpq.dylib"]
+    if sys.platform == "win32":
+        return [*found, "libpq.dll"]
+    return [*found, "libpq.so.5", "libpq.so"]
+
+
+_LIBRARY: Any = None
+_LOADED = False
+
+
+def library() -> Any:
+    """libpq, loaded and described to ctypes once per process; None if it cannot be found."""
+    global _LIBRARY, _LOADED
+    if _LOADED:
+        return _LIBRARY
+    _LOADED = True
+    for name in _candidates():
+        try:
+            lib = ctypes.CDLL(name)
+            _describe(lib)
+        except (OSError, AttributeError):
+            continue
+        _LIBRARY = lib
+        break
+    return _LIBRARY
+
+
+def available() -> bool:
+    """Whether reads may go through libpq here (``CSPR_PG_READER=psycopg`` turns this path off)."""
+    return os.environ.get("CSPR_PG_READER", "") != "psycopg" and library() is not None
+
+
+_NOTICES = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+_IGNORE_NOTICE = _NOTICES(lambda arg, message: None)  # psycopg logs notices; a reader has none to show
+
+
+def _describe(lib: Any) -> None:
+    p, c_int, c_uint, c_char_p = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_char_p
+    signatures: dict[str, tuple[list[Any], Any]] = {
+        "PQconnectdbParams": ([ctypes.POINTER(c_char_p), ctypes.POINTER(c_char_p), c_int], p),
+        "PQstatus": ([p], c_int),
+        "PQerrorMessage": ([p], c_char_p),
+        "PQfinish": ([p], None),
+        "PQsetNoticeProcessor": ([p, _NOTICES, p], p),
+        "PQtransactionStatus": ([p], c_int),
+        "PQexecParams": ([p, c_char_p, c_int, ctypes.POINTER(c_uint), ctypes.POINTER(c_char_p),
+                          ctypes.POINTER(c_int), ctypes.POINTER(c_int), c_int], p),
+        "PQresultStatus": ([p], c_int),
+        "PQresultErrorMessage": ([p], c_char_p),
+        "PQresultErrorField": ([p, c_int], c_char_p),
+        "PQntuples": ([p], c_int),
+        "PQnfields": ([p], c_int),
+        "PQfname": ([p, c_int], c_char_p),
+        "PQftype": ([p, c_int], c_uint),
+        "PQgetvalue": ([p, c_int, c_int], c_char_p),
+        "PQgetisnull": ([p, c_int, c_int], c_int),
+        "PQcmdTuples": ([p], c_char_p),
+        "PQclear": ([p], None),
+        "PQbackendPID": ([p], c_int),
+    }
+    for name, (arguments, result) in signatures.items():
+        function = getattr(lib, name)
+        function.argtypes, function.restype = arguments, result
+
+
+def _message(raw: bytes | None, fallback: str) -> str:
+    text = (raw or b"").decode(errors="replace").strip()
+    return text or fallback
+
+
+class Connection:
+    """One connection to the server, used by one thread at a time, in autocommit mode (a transaction is
+    what the caller opens with BEGIN and closes with COMMIT or ROLLBACK)."""
+
+    def __init__(self, conninfo: str, **settings: str):
+        lib = library()
+        if lib is None:
+            raise LibpqError("libpq was not found", None, True)
+        self._lib = lib
+        pairs = [("dbname", conninfo), *settings.items()]
+        keys = (ctypes.c_char_p * (len(pairs) + 1))(*[k.encode() for k, _ in pairs], None)
+        values = (ctypes.c_char_p * (len(pairs) + 1))(*[v.encode() for _, v in pairs], None)
+        self._pg: int | None = lib.PQconnectdbParams(keys, values, 1)
+        if not self._pg:
+            raise LibpqError("out of memory while connecting", None, True)
+        if lib.PQstatus(self._pg) != CONNECTION_OK:
+            message = _message(lib.PQerrorMessage(self._pg), "could not connect")
+            self.close()
+            raise LibpqError(message, None, True)
+        lib.PQsetNoticeProcessor(self._pg, _IGNORE_NOTICE, None)
+
+    @property
+    def closed(self) -> bool:
+        return self._pg is None
+
+    @property
+    def transaction_status(self) -> int:
+        return TRANSACTION_UNKNOWN if self._pg is None else int(self._lib.PQtransactionStatus(self._pg))
+
+    @property
+    def backend_pid(self) -> int:
+        return 0 if self._pg is None else int(self._lib.PQbackendPID(self._pg))
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._lib.PQfinish(self._pg)
+            self._pg = None
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> tuple[list[dict[str, Any]], int]:
+        """Run one statement (``$1``… parameters); return its rows and the number of rows it affected."""
+        if self._pg is None:
+            raise LibpqError("the connection is closed", None, True)
+        lib = self._lib
+        count = len(params)
+        sent = [_parameter(value) for value in params]
+        types = (ctypes.c_uint * count)(*[oid for _, oid in sent])
+        values = (ctypes.c_char_p * count)(*[text for text, _ in sent])
+        result = lib.PQexecParams(self._pg, query.encode(), count, types, values, None, None, 0)
+        try:
+            status = lib.PQresultStatus(result) if result else -1
+            if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
+                self._raise(result)
+            return self._rows(result) if status == PGRES_TUPLES_OK else [], int(lib.PQcmdTuples(result) or 0)
+        finally:
+            if result:
+                lib.PQclear(result)
+
+    def _raise(self, result: int | None) -> None:
+        lib = self._lib
+        sqlstate = lib.PQresultErrorField(result, PG_DIAG_SQLSTATE) if result else None
+        # the primary message, as psycopg gives it (PQresultErrorMessage adds "ERROR:  " and the context)
+        message = _message(lib.PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) if result else None,
+                           _message(lib.PQerrorMessage(self._pg), "no answer from the server"))
+        lost = lib.PQstatus(self._pg) != CONNECTION_OK
+        raise LibpqError(message, sqlstate.decode() if sqlstate else None, lost)
+
+    def _rows(self, result: int) -> list[dict[str, Any]]:
+        lib = self._lib
+        fields = range(lib.PQnfields(result))
+        names = [lib.PQfname(result, j).decode() for j in fields]
+        loaders = [_LOADERS.get(lib.PQftype(result, j), _text) for j in fields]
+        columns = list(zip(fields, names, loaders, strict=True))
+        value, isnull = lib.PQgetvalue, lib.PQgetisnull
+        rows = []
+        for i in range(lib.PQntuples(result)):
+            row = {}
+            for j, name, load in columns:
+                raw = value(result, i, j)
+                row[name] = None if not raw and isnull(result, i, j) else load(raw)
+            rows.append(row)
+        return rows
