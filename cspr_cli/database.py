@@ -70,8 +70,9 @@ def db_copy(source: str, target: str, as_json: bool) -> None:
     """Copy the whole database SRC into a new or empty database DST.
 
     Each is an SQLite file or a postgresql://… URL, either way round. The
-    history is copied exactly as stored, with its hashes; DST's case lists are
-    rebuilt from it; then both ends are checked as 'cspr audit verify' checks
+    history is copied exactly as stored, with its hashes, and so are the web
+    application's accounts; DST's case lists are rebuilt from it; then both
+    ends are checked as 'cspr audit verify' checks
     them. Exit status 0 if both verify with the same chain head, 1 if not.
     """
     from cspr.engine.casebook.book import Casebook
@@ -93,8 +94,9 @@ def db_copy(source: str, target: str, as_json: bool) -> None:
     if as_json:
         emit_json({**counts, "ok": ok, **{end: {"database": where[end], **r.as_dict()} for end, r in reports.items()}})
     else:
-        lines = [f"Copied {plural(counts['entries'], 'entry', 'entries')} of {plural(counts['cases'], 'case')} and "
-                 f"{plural(counts['processes'], 'process version')} from {where['source']} to {where['target']}."]
+        lines = [f"Copied {plural(counts['entries'], 'entry', 'entries')} of {plural(counts['cases'], 'case')}, "
+                 f"{plural(counts['processes'], 'process version')} and {plural(counts['accounts'], 'account')} "
+                 f"from {where['source']} to {where['target']}."]
         lines += [_verdict(end, where[end], r) for end, r in reports.items()]
         if reports["source"].head != reports["target"].head:
             lines.append("FAILED: the two chain heads differ")

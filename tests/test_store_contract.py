@@ -329,18 +329,26 @@ def test_db_copy_round_trip_sqlite_postgresql_sqlite(tmp_path, pg_database):
     assert run_cli("demo", "--db", str(first)).exit_code == 0
     assert run_cli("--db", str(first), "--today", "2026-06-10", "case", "redact", "LSBU-2026-007",
                    "--reason", "test").exit_code == 0
+    for name, role in (("icb.officer", "icb"), ("Former.Officer", "lsbu")):  # accounts move too, as they stand
+        assert run_cli("--db", str(first), "user", "add", name, "--role", role, "--role", "auditor", "--party", "ICB",
+                       "--password-stdin", input="a long enough password\n").exit_code == 0
+    assert run_cli("--db", str(first), "user", "disable", "Former.Officer").exit_code == 0
     there = run_cli("db", "copy", str(first), pg_database.spec, "--json")
     assert there.exit_code == 0, there.output
     report = json.loads(there.stdout)
-    assert report["ok"] and report["entries"] == 49 and report["cases"] == 4
+    assert report["ok"] and report["entries"] == 49 and report["cases"] == 4 and report["accounts"] == 2
     assert report["source"]["head"] == report["target"]["head"] and report["target"]["engine"] == "postgresql"
     text = run_cli("db", "copy", pg_database.spec, str(back))
     assert text.exit_code == 0, text.output
-    assert "Copied 49 entries of 4 cases" in text.stdout and text.stdout.count(": intact") == 2
-    stores = [open_store(str(first)), open_store(str(back))]
-    assert stores[0].entries() == stores[1].entries()
-    assert stores[0].stored_projections() == stores[1].stored_projections()
-    assert stores[0].process_rows() == stores[1].process_rows()
+    assert "Copied 49 entries of 4 cases, 2 process versions and 2 accounts" in text.stdout
+    assert text.stdout.count(": intact") == 2
+    stores = [open_store(str(first)), open_store(pg_database.spec), open_store(str(back))]
+    assert stores[0].entries() == stores[2].entries()
+    assert stores[0].stored_projections() == stores[2].stored_projections()
+    assert stores[0].process_rows() == stores[2].process_rows()
+    accounts = [store.users() for store in stores]
+    assert accounts[0] == accounts[1] == accounts[2] and [a["disabled"] for a in accounts[0]] == [True, False]
+    assert accounts[0][0]["valid_after"] > 0  # the disabled account's sessions stay void after the move
     for store in stores:
         store.close()
     again = run_cli("db", "copy", str(first), pg_database.spec)

@@ -226,6 +226,11 @@ class Store(Protocol):
         """Every account, by name."""
         ...
 
+    def import_users(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Accounts from another cspr database, as its :meth:`users` gives them (hash, roles, party, disabled,
+        sessions voided before ``valid_after``, dates), inside a write (``cspr db copy``)."""
+        ...
+
     def add_user(self, name: str, password_hash: str, roles: Sequence[str], party: str | None) -> None:
         """Add an account (inside a write); raises StoreError if the name is taken."""
         ...

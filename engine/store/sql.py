@@ -450,6 +450,13 @@ class SqlStore:
                       {"name": name, "folded": name.casefold(), "hash": password_hash, "roles": json.dumps(sorted(roles)),
                        "party": party, "now": now})
 
+    def import_users(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._executemany("INSERT INTO users (name, folded, password_hash, roles, party, disabled, valid_after, "
+                          "created_at, changed_at) VALUES (:name, :folded, :password_hash, :roles, :party, :disabled, "
+                          ":valid_after, :created_at, :changed_at)",
+                          [{**row, "folded": row["name"].casefold(), "roles": json.dumps(sorted(row["roles"])),
+                            "disabled": bool(row["disabled"])} for row in rows])
+
     def disable_user(self, name: str, valid_after: float) -> int:
         return self._execute("UPDATE users SET disabled = TRUE, valid_after = :after, changed_at = :now "
                              "WHERE name = :name", {"name": name, "after": valid_after, "now": utc_now()})
