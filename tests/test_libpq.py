@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import socket
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -42,7 +45,8 @@ TYPES = ("SELECT 1::int2 AS small, 70000::int4 AS int, 5000000000::int8 AS big, 
          "false AS no, NULL::text AS nothing, ''::text AS empty, 'Blackburn with Darwen – ✓'::text AS text, "
          "DATE '2026-06-10' AS day, 1.5::float8 AS real, 12.50::numeric AS numeric, COUNT(*) AS count, "
          "SUM(x) AS total, TIMESTAMPTZ '2026-06-10 09:00:00+00' AS at, 'x'::name AS name, "
-         "'\\x00ff'::bytea AS bytes FROM (VALUES (1), (2)) v(x)")
+         "'\\x00ff'::bytea AS bytes, '{\"a\": [1, true]}'::jsonb AS document, 'v'::varchar AS short "
+         "FROM (VALUES (1), (2)) v(x)")
 
 
 def test_every_type_the_store_reads_comes_back_as_psycopg_gives_it(spec, reader):
@@ -79,12 +83,61 @@ def test_a_refusal_carries_its_sqlstate_and_the_connection_stays_usable(reader):
     assert reader.execute("SELECT 2 AS two")[0] == [{"two": 2}]
 
 
+def test_a_type_it_cannot_read_is_refused_not_guessed(reader):
+    with pytest.raises(libpq.LibpqError, match="cannot read column 'span'.*CSPR_PG_READER=psycopg"):
+        reader.execute("SELECT INTERVAL '1 day' AS span")
+    with pytest.raises(libpq.LibpqError, match="cannot read a value"):
+        reader.execute("SELECT TIMESTAMPTZ 'infinity' AS never")
+
+
+def test_ctrl_c_interrupts_a_read_waiting_on_a_lock_and_cancels_it_on_the_server(reader, pg_database):
+    import psycopg
+
+    locker = psycopg.connect(pg_database.server.url(pg_database.name, "cspr_admin"))  # a transaction, held open
+    locker.execute("LOCK TABLE cspr.events IN ACCESS EXCLUSIVE MODE")  # as VACUUM FULL or a migration would
+
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            reader.execute("SELECT COUNT(*) AS n FROM cspr.events")
+        waited = time.monotonic() - started
+        still = pg_database.server.sql(f"SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {reader.backend_pid} "
+                                       "AND state = 'active'")[0][0]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        locker.rollback()
+        locker.close()
+    assert waited < 5 and still == 0
+    assert reader.execute("SELECT 1 AS one")[0] == [{"one": 1}]  # the connection is still usable
+
+
+def test_a_server_that_never_answers_times_out(tmp_path):
+    if libpq.library() is None:
+        unavailable("libpq could not be loaded (neither the system's libpq.so.5 nor psycopg-binary's copy)")
+    silent = socket.socket(socket.AF_UNIX)
+    silent.bind(str(tmp_path / ".s.PGSQL.5432"))
+    silent.listen(1)
+    try:
+        started = time.monotonic()
+        with pytest.raises(libpq.LibpqError, match="timeout expired") as refused:
+            libpq.Connection(f"postgresql://nobody@/nothing?host={tmp_path}", connect_timeout="1")
+        assert refused.value.lost and time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+
 def test_notices_are_not_printed(reader, capfd):
     reader.execute("DO $$BEGIN RAISE NOTICE 'a notice nobody asked for'; END$$")
     assert "a notice" not in capfd.readouterr().err
 
 
-def _store_messages(url: str, monkeypatch, sql: str | None = None) -> list[str]:
+def _store_messages(url: str, monkeypatch, sql: str | None = None, params: dict | None = None) -> list[str]:
     """What the store says, reading through libpq and then through psycopg."""
     said = []
     for reader in ("", "psycopg"):
@@ -92,7 +145,7 @@ def _store_messages(url: str, monkeypatch, sql: str | None = None) -> list[str]:
         with pytest.raises(StoreError) as refused:
             store = open_store(url)
             try:
-                store._rows(sql or "SELECT 1")
+                store._rows(sql or "SELECT 1", params)
             finally:
                 store.close()
         said.append(str(refused.value))
@@ -104,6 +157,9 @@ def test_refusals_read_the_same_through_either_driver(spec, pg_server, monkeypat
     assert quick == slow and quick.startswith("database error on ") and "no_such_table" in quick
     quick, slow = _store_messages(spec, monkeypatch, "SELECT pg_read_file('/etc/hostname') AS f")
     assert quick == slow and "the database refused" in quick and "nothing was changed" in quick
+    nul = "LSBU-2026-001\x00 OR TRUE"  # libpq would cut a string at its NUL: refused, as psycopg refuses it
+    quick, slow = _store_messages(spec, monkeypatch, "SELECT :ref AS ref", {"ref": nul})
+    assert quick == slow and "cannot contain NUL" in quick
     missing = pg_server.url("no_such_database")
     quick, slow = _store_messages(missing, monkeypatch)
     assert quick == slow and quick.startswith("cannot connect to ") and "no_such_database" in quick
@@ -129,6 +185,24 @@ def test_the_first_write_switches_to_psycopg_and_reads_follow_it(spec):
     assert store._reader is None and store._conn is not None  # one connection per store
     assert store.case_refs() == [REF]
     store.close()
+
+
+def test_a_role_allowed_one_connection_reads_then_writes(spec, pg_database):
+    """The reader closes before psycopg connects: never two connections for one store."""
+    from cspr.engine.store.postgres import grant
+
+    role = f"one_connection_{pg_database.name}"
+    pg_database.server.sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    owner = open_store(pg_database.server.url(pg_database.name, "cspr_owner"))
+    grant(owner, role, "write")
+    owner.close()
+    store = open_store(pg_database.server.url(pg_database.name, role))
+    assert store.case_refs() == [] and store._reader is not None
+    Casebook(store, today=TODAY, actor="lsbu").open_case(REF, resolve("cspr_pan_lancashire@2025.1"), TODAY)
+    assert store.case_refs() == [REF]
+    store.close()
+    with pytest.raises(StoreError, match="is closed"):  # a closed store does not quietly reconnect
+        store.case_refs()
 
 
 def test_a_write_inside_a_read_only_snapshot_is_refused_and_changes_nothing(spec):

@@ -82,7 +82,7 @@ def stored(db: str) -> list[Definition]:
 
     if not is_postgresql(db) and not Path(db).exists():
         return []
-    store = open_store(db)
+    store = open_store(db, quick_reads=False)  # a server imports psycopg once
     try:
         book = Casebook(store)
         return [book.definition(row["hash"]) for row in store.processes()]

@@ -3,9 +3,10 @@
 psycopg is the store's connection for everything that writes. Importing it costs about 100 ms (its
 adapters, and the parts of the standard library it pulls in: asyncio, ssl, logging, importlib.metadata),
 which is most of what ``cspr case show`` takes on SQLite. A command that only reads (``case show``,
-``case list``, ``deadlines``) runs a few SELECTs: this module sends them through the same libpq that
-psycopg uses (the system's, or the copy that psycopg's binary package ships), so the connection string,
-passwords, ``.pgpass``, service files and TLS behave exactly as they do there.
+``case list``, ``deadlines``) runs a few SELECTs: this module sends them through the libpq psycopg uses
+(the copy psycopg's binary package ships, else the system's), so the connection string, passwords,
+``.pgpass``, service files and TLS are libpq's, as there. Like psycopg it waits for the server in Python,
+so Ctrl-C interrupts a connection or a query (and cancels the query on the server).
 
 It serves only what :class:`~cspr.engine.store.postgres.PostgresStore` reads with: one statement at a time,
 text results, and rows as dictionaries holding what psycopg's loaders would give the store (dates as ISO
@@ -18,12 +19,15 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import os
+import select
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-CONNECTION_OK = 0
+CONNECTION_OK, CONNECTION_BAD = 0, 1
+POLLING_FAILED, POLLING_READING, POLLING_WRITING, POLLING_OK = 0, 1, 2, 3
 PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2
 PG_DIAG_SQLSTATE, PG_DIAG_MESSAGE_PRIMARY = ord("C"), ord("M")
 TRANSACTION_IDLE, TRANSACTION_ACTIVE, TRANSACTION_INTRANS, TRANSACTION_INERROR, TRANSACTION_UNKNOWN = range(5)
@@ -61,11 +65,19 @@ def _bytea(value: bytes) -> bytes:
     return bytes.fromhex(value[2:].decode()) if value.startswith(b"\\x") else value
 
 
+def _json(value: bytes) -> Any:
+    import json
+
+    return json.loads(value)
+
+
 # Result types by OID, as psycopg's text loaders read them, with the store's own two (date -> ISO text,
-# boolean -> 0/1); any other type comes back as text, as psycopg gives a type it has no loader for.
+# boolean -> 0/1). A type not listed is refused (LibpqError), never guessed: a query that needs one fails in
+# the tests, and is either listed here or read with CSPR_PG_READER=psycopg.
 _LOADERS: dict[int, Callable[[bytes], Any]] = {
     16: _flag, 20: int, 21: int, 23: int, 26: int, 700: float, 701: float, 1700: _numeric,
-    1082: _text, 1114: _timestamp, 1184: _timestamp, 17: _bytea,
+    1082: _text, 1114: _timestamp, 1184: _timestamp, 17: _bytea, 114: _json, 3802: _json,
+    **{oid: _text for oid in (25, 1043, 1042, 18, 19, 705)},  # text, varchar, char(n), "char", name, unknown
 }
 
 _INT_TYPES = ((2**15, 21), (2**31, 23), (2**63, 20))  # int2, int4, int8, as psycopg chooses them
@@ -83,6 +95,8 @@ def _parameter(value: Any) -> tuple[bytes | None, int]:
     if isinstance(value, float):
         return repr(value).encode(), 701
     if isinstance(value, str):
+        if "\0" in value:  # libpq would cut the value short there; psycopg refuses it too
+            raise LibpqError("PostgreSQL text fields cannot contain NUL (0x00) bytes", "22021", False)
         return value.encode(), 0
     if isinstance(value, dt.datetime):
         return value.isoformat().encode(), 1184 if value.tzinfo else 1114
@@ -121,7 +135,6 @@ def library() -> Any:
     global _LIBRARY, _LOADED
     if _LOADED:
         return _LIBRARY
-    _LOADED = True
     for name in _candidates():
         try:
             lib = ctypes.CDLL(name)
@@ -130,6 +143,7 @@ def library() -> Any:
             continue
         _LIBRARY = lib
         break
+    _LOADED = True
     return _LIBRARY
 
 
@@ -145,14 +159,22 @@ _IGNORE_NOTICE = _NOTICES(lambda arg, message: None)  # psycopg logs notices; a 
 def _describe(lib: Any) -> None:
     p, c_int, c_uint, c_char_p = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_char_p
     signatures: dict[str, tuple[list[Any], Any]] = {
-        "PQconnectdbParams": ([ctypes.POINTER(c_char_p), ctypes.POINTER(c_char_p), c_int], p),
+        "PQconnectStartParams": ([ctypes.POINTER(c_char_p), ctypes.POINTER(c_char_p), c_int], p),
+        "PQconnectPoll": ([p], c_int),
+        "PQsocket": ([p], c_int),
         "PQstatus": ([p], c_int),
         "PQerrorMessage": ([p], c_char_p),
         "PQfinish": ([p], None),
         "PQsetNoticeProcessor": ([p, _NOTICES, p], p),
         "PQtransactionStatus": ([p], c_int),
-        "PQexecParams": ([p, c_char_p, c_int, ctypes.POINTER(c_uint), ctypes.POINTER(c_char_p),
-                          ctypes.POINTER(c_int), ctypes.POINTER(c_int), c_int], p),
+        "PQsendQueryParams": ([p, c_char_p, c_int, ctypes.POINTER(c_uint), ctypes.POINTER(c_char_p),
+                               ctypes.POINTER(c_int), ctypes.POINTER(c_int), c_int], c_int),
+        "PQconsumeInput": ([p], c_int),
+        "PQisBusy": ([p], c_int),
+        "PQgetResult": ([p], p),
+        "PQgetCancel": ([p], p),
+        "PQcancel": ([p, ctypes.c_char_p, c_int], c_int),
+        "PQfreeCancel": ([p], None),
         "PQresultStatus": ([p], c_int),
         "PQresultErrorMessage": ([p], c_char_p),
         "PQresultErrorField": ([p, c_int], c_char_p),
@@ -188,14 +210,34 @@ class Connection:
         pairs = [("dbname", conninfo), *settings.items()]
         keys = (ctypes.c_char_p * (len(pairs) + 1))(*[k.encode() for k, _ in pairs], None)
         values = (ctypes.c_char_p * (len(pairs) + 1))(*[v.encode() for _, v in pairs], None)
-        self._pg: int | None = lib.PQconnectdbParams(keys, values, 1)
+        self._pg: int | None = lib.PQconnectStartParams(keys, values, 1)
         if not self._pg:
             raise LibpqError("out of memory while connecting", None, True)
-        if lib.PQstatus(self._pg) != CONNECTION_OK:
-            message = _message(lib.PQerrorMessage(self._pg), "could not connect")
+        try:
+            self._connecting(float(settings.get("connect_timeout") or 0))
+        except BaseException:
             self.close()
-            raise LibpqError(message, None, True)
+            raise
         lib.PQsetNoticeProcessor(self._pg, _IGNORE_NOTICE, None)
+
+    def _connecting(self, timeout: float) -> None:
+        """Drive libpq's connection to the end, waiting in Python (so that Ctrl-C interrupts it); libpq leaves
+        the connect_timeout to the caller when it is driven this way."""
+        lib = self._lib
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        state = POLLING_FAILED if lib.PQstatus(self._pg) == CONNECTION_BAD else POLLING_WRITING
+        while state not in (POLLING_OK, POLLING_FAILED):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise LibpqError("connection timeout expired", None, True)
+            socket = lib.PQsocket(self._pg)
+            if socket < 0:
+                break
+            waiting = ([socket], [], []) if state == POLLING_READING else ([], [socket], [])
+            if any(select.select(*waiting, min(left, 1.0) if left is not None else 1.0)):
+                state = lib.PQconnectPoll(self._pg)  # only once the socket is ready, as libpq asks
+        if state == POLLING_FAILED or lib.PQstatus(self._pg) != CONNECTION_OK:
+            raise LibpqError(_message(lib.PQerrorMessage(self._pg), "could not connect"), None, True)
 
     @property
     def closed(self) -> bool:
@@ -223,7 +265,14 @@ class Connection:
         sent = [_parameter(value) for value in params]
         types = (ctypes.c_uint * count)(*[oid for _, oid in sent])
         values = (ctypes.c_char_p * count)(*[text for text, _ in sent])
-        result = lib.PQexecParams(self._pg, query.encode(), count, types, values, None, None, 0)
+        if not lib.PQsendQueryParams(self._pg, query.encode(), count, types, values, None, None, 0):
+            self._raise(None)
+        try:
+            self._wait()
+        except KeyboardInterrupt:  # Ctrl-C: the server stops the query too, and the connection stays usable
+            self._cancel()
+            raise
+        result = self._result()
         try:
             status = lib.PQresultStatus(result) if result else -1
             if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
@@ -232,6 +281,36 @@ class Connection:
         finally:
             if result:
                 lib.PQclear(result)
+
+    def _wait(self) -> None:
+        """Until the answer is in, waiting in Python (libpq's own wait does not give way to Ctrl-C)."""
+        lib, pg = self._lib, self._pg
+        while lib.PQisBusy(pg):
+            socket = lib.PQsocket(pg)
+            if socket < 0:
+                raise LibpqError("the connection to the server was lost", None, True)
+            select.select([socket], [], [], 1.0)
+            if not lib.PQconsumeInput(pg):
+                self._raise(None)
+
+    def _result(self) -> int | None:
+        """The statement's result (the first), with any after it cleared."""
+        lib, first = self._lib, None
+        while result := lib.PQgetResult(self._pg):
+            if first is None:
+                first = result
+            else:
+                lib.PQclear(result)
+        return first
+
+    def _cancel(self) -> None:
+        lib = self._lib
+        cancel = lib.PQgetCancel(self._pg)
+        if cancel:
+            lib.PQcancel(cancel, ctypes.create_string_buffer(256), 256)
+            lib.PQfreeCancel(cancel)
+        while result := lib.PQgetResult(self._pg):
+            lib.PQclear(result)
 
     def _raise(self, result: int | None) -> None:
         lib = self._lib
@@ -246,14 +325,25 @@ class Connection:
         lib = self._lib
         fields = range(lib.PQnfields(result))
         names = [lib.PQfname(result, j).decode() for j in fields]
-        loaders = [_LOADERS.get(lib.PQftype(result, j), _text) for j in fields]
+        loaders = [self._loader(lib.PQftype(result, j), names[j]) for j in fields]
         columns = list(zip(fields, names, loaders, strict=True))
         value, isnull = lib.PQgetvalue, lib.PQgetisnull
         rows = []
-        for i in range(lib.PQntuples(result)):
-            row = {}
-            for j, name, load in columns:
-                raw = value(result, i, j)
-                row[name] = None if not raw and isnull(result, i, j) else load(raw)
-            rows.append(row)
+        try:
+            for i in range(lib.PQntuples(result)):
+                row = {}
+                for j, name, load in columns:
+                    raw = value(result, i, j)
+                    row[name] = None if not raw and isnull(result, i, j) else load(raw)
+                rows.append(row)
+        except ValueError as exc:  # e.g. a timestamp of 'infinity', as psycopg's DataError
+            raise LibpqError(f"cannot read a value: {exc}", "22000", False) from None
         return rows
+
+    @staticmethod
+    def _loader(oid: int, name: str) -> Callable[[bytes], Any]:
+        load = _LOADERS.get(oid)
+        if load is None:
+            raise LibpqError(f"cspr's libpq reader cannot read column {name!r} (type OID {oid}); set "
+                             "CSPR_PG_READER=psycopg and report it", None, False)
+        return load

@@ -149,11 +149,16 @@ def _errors() -> tuple[type[Exception], ...]:
 
 
 def _lost(exc: Exception) -> bool:
-    """Whether the error is the connection's (no answer, a broken link, the server shutting down) or the
-    server's resources, as psycopg's OperationalError says."""
+    """Whether the connection failed: no answer at all (no SQLSTATE), or a code of the classes for the
+    connection (08), the server's resources (53), an operator's intervention (57) or a system error (58);
+    decided the same way whichever driver raised it."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate:
+        return sqlstate[:2] in ("08", "53", "57", "58")
     if isinstance(exc, libpq.LibpqError):
-        return exc.lost or (exc.sqlstate or "")[:2] in ("08", "53", "57", "58")
-    return isinstance(exc, _psycopg().OperationalError)
+        return exc.lost
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
 class PostgresStore(SqlStore):
@@ -173,6 +178,7 @@ class PostgresStore(SqlStore):
         self._pending_locks: list[tuple[str, dict[str, Any]]] = []  # taken with the next statement, one round trip
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._reader: libpq.Connection | None = None
+        self._closed = False
         if quick_reads and not create and libpq.available():
             try:
                 self._reader = libpq.Connection(url, client_encoding="UTF8", **_SETTINGS)
@@ -209,12 +215,14 @@ class PostgresStore(SqlStore):
         """The psycopg connection, made on first use; the quick reader, if any, is closed then (one connection
         to the server per store)."""
         if self._conn is None:
-            if self._reader is not None and self._reader.transaction_status != libpq.TRANSACTION_IDLE:
-                raise StoreError("a write cannot start inside a read-only snapshot of the database")
-            self._connect()
+            if self._closed:
+                raise StoreError(f"the connection to {self.location} is closed")
             if self._reader is not None:
-                self._reader.close()
+                if self._reader.transaction_status in (libpq.TRANSACTION_INTRANS, libpq.TRANSACTION_INERROR):
+                    raise StoreError("a write cannot start inside a read-only snapshot of the database")
+                self._reader.close()  # first, so that a role limited to one connection can still write
                 self._reader = None
+            self._connect()
         assert self._conn is not None
         return self._conn
 
@@ -280,10 +288,12 @@ class PostgresStore(SqlStore):
         return urlunsplit(parts._replace(netloc=host))
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-        if self._conn is not None:
-            self._conn.close()
+        self._closed = True
+        reader, conn, self._reader, self._conn = self._reader, self._conn, None, None
+        if reader is not None:
+            reader.close()
+        if conn is not None:
+            conn.close()
 
     # -- transactions ------------------------------------------------------------------
 
