@@ -268,11 +268,12 @@ class Connection:
         if not lib.PQsendQueryParams(self._pg, query.encode(), count, types, values, None, None, 0):
             self._raise(None)
         try:
-            self._wait()
-        except KeyboardInterrupt:  # Ctrl-C: the server stops the query too, and the connection stays usable
+            result = self._result()
+        except LibpqError:
+            raise
+        except BaseException:  # Ctrl-C: the server stops the query too (see _cancel)
             self._cancel()
             raise
-        result = self._result()
         try:
             status = lib.PQresultStatus(result) if result else -1
             if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
@@ -282,35 +283,58 @@ class Connection:
             if result:
                 lib.PQclear(result)
 
-    def _wait(self) -> None:
-        """Until the answer is in, waiting in Python (libpq's own wait does not give way to Ctrl-C)."""
+    def _wait(self, deadline: float | None = None) -> None:
+        """Until libpq can hand over the next result without blocking, waiting in Python (libpq's own wait
+        does not give way to Ctrl-C); by ``deadline`` (time.monotonic()) if one is given."""
         lib, pg = self._lib, self._pg
         while lib.PQisBusy(pg):
             socket = lib.PQsocket(pg)
             if socket < 0:
                 raise LibpqError("the connection to the server was lost", None, True)
-            select.select([socket], [], [], 1.0)
+            wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            if wait <= 0:
+                raise LibpqError("the server did not answer in time", None, True)
+            select.select([socket], [], [], wait)
             if not lib.PQconsumeInput(pg):
                 self._raise(None)
 
-    def _result(self) -> int | None:
-        """The statement's result (the first), with any after it cleared."""
+    def _result(self, deadline: float | None = None) -> int | None:
+        """The statement's result (the first), with any after it cleared, every wait in Python."""
         lib, first = self._lib, None
-        while result := lib.PQgetResult(self._pg):
-            if first is None:
-                first = result
-            else:
-                lib.PQclear(result)
-        return first
+        try:
+            while True:
+                self._wait(deadline)
+                result = lib.PQgetResult(self._pg)
+                if not result:
+                    return first
+                if first is None:
+                    first = result
+                else:
+                    lib.PQclear(result)
+        except BaseException:
+            if first:
+                lib.PQclear(first)
+            raise
 
     def _cancel(self) -> None:
+        """Ask the server to stop the statement and wait up to 5 s (as psycopg does) for it to end; if the
+        request cannot be sent or is not answered (a second Ctrl-C included), drop the connection: the
+        server ends the statement when it next finds the connection gone."""
         lib = self._lib
         cancel = lib.PQgetCancel(self._pg)
+        sent = False
         if cancel:
-            lib.PQcancel(cancel, ctypes.create_string_buffer(256), 256)
+            sent = lib.PQcancel(cancel, ctypes.create_string_buffer(256), 256) == 1
             lib.PQfreeCancel(cancel)
-        while result := lib.PQgetResult(self._pg):
-            lib.PQclear(result)
+        if sent:
+            try:
+                result = self._result(time.monotonic() + 5)
+                if result:
+                    lib.PQclear(result)
+                return
+            except BaseException:
+                pass
+        self.close()
 
     def _raise(self, result: int | None) -> None:
         lib = self._lib

@@ -30,6 +30,7 @@ the queries in :mod:`.sql` serve both engines unchanged.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import zlib
@@ -61,6 +62,17 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 # What every connection sets: dates as ISO text, times in UTC, and the schema searched first.
 _SETTINGS = {"connect_timeout": "15", "options": f"-c DateStyle=ISO,YMD -c TimeZone=UTC -c search_path={SCHEMA}"}
 _PRIVILEGE, _BUSY, _UNIQUE = "42501", {"40P01", "40001", "55P03"}, "23505"  # SQLSTATE codes the store explains
+
+
+def _one_host(url: str) -> bool:
+    """Whether the connection names one server: libpq, driven from Python as :mod:`.libpq` drives it, cannot
+    time out one host of several and go on to the next (psycopg can), so a list of hosts reads through
+    psycopg."""
+    from urllib.parse import parse_qs
+
+    parts = urlsplit(url)
+    hosts = [parts.netloc.rpartition("@")[2], *parse_qs(parts.query).get("host", []), os.environ.get("PGHOST", "")]
+    return not any("," in host for host in hosts)
 
 
 def _psycopg() -> Any:
@@ -179,7 +191,8 @@ class PostgresStore(SqlStore):
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         self._reader: libpq.Connection | None = None
         self._closed = False
-        if quick_reads and not create and libpq.available():
+        self._reader_snapshot = False
+        if quick_reads and not create and _one_host(url) and libpq.available():
             try:
                 self._reader = libpq.Connection(url, client_encoding="UTF8", **_SETTINGS)
             except libpq.LibpqError as exc:
@@ -196,14 +209,24 @@ class PostgresStore(SqlStore):
         text = str(exc).strip().splitlines()[-1].removeprefix("connection failed: ")  # psycopg's own preamble
         return StoreError(f"cannot connect to {self.location}: {text}; check --db and that the server is running")
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+    def _connect(self, *, after_reader: bool = False) -> psycopg.Connection[dict[str, Any]]:
+        """psycopg's connection. Just after the reader closed (``after_reader``), a role allowed one connection
+        may find the reader's server process not gone yet: that refusal is retried for up to 2 seconds."""
+        import time
+
         driver = _psycopg()
         from psycopg.rows import dict_row
 
-        try:
-            conn: psycopg.Connection[dict[str, Any]] = driver.connect(self.url, autocommit=True, row_factory=dict_row, **_SETTINGS)
-        except driver.Error as exc:
-            raise self._cannot_connect(exc) from None
+        deadline = time.monotonic() + 2
+        while True:
+            try:
+                conn: psycopg.Connection[dict[str, Any]] = driver.connect(
+                    self.url, autocommit=True, row_factory=dict_row, **_SETTINGS)
+                break
+            except driver.Error as exc:
+                if not (after_reader and "too many connections" in str(exc) and time.monotonic() < deadline):
+                    raise self._cannot_connect(exc) from None
+                time.sleep(0.05)
         iso_date, flag = _loaders()
         conn.adapters.register_loader("date", iso_date)
         conn.adapters.register_loader("bool", flag)
@@ -217,12 +240,12 @@ class PostgresStore(SqlStore):
         if self._conn is None:
             if self._closed:
                 raise StoreError(f"the connection to {self.location} is closed")
-            if self._reader is not None:
-                if self._reader.transaction_status in (libpq.TRANSACTION_INTRANS, libpq.TRANSACTION_INERROR):
-                    raise StoreError("a write cannot start inside a read-only snapshot of the database")
-                self._reader.close()  # first, so that a role limited to one connection can still write
-                self._reader = None
-            self._connect()
+            if self._reader_snapshot:
+                raise StoreError("a write cannot start inside a read-only snapshot of the database")
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.close()  # first, so that a role limited to one connection can still write
+            self._connect(after_reader=reader is not None)
         assert self._conn is not None
         return self._conn
 
@@ -323,19 +346,27 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def snapshot(self) -> Iterator[PostgresStore]:
+        if self._closed:
+            raise StoreError(f"the connection to {self.location} is closed")
         reader = self._quick()
         if reader is not None:
-            if reader.transaction_status != libpq.TRANSACTION_IDLE:
+            if self._reader_snapshot:
                 yield self
                 return
             self._execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._reader_snapshot = True  # until it ends, whatever befalls the reader: no write may start
             try:
                 yield self
             except BaseException:
                 with suppress(libpq.LibpqError):  # a lost connection has no transaction left to end
                     reader.execute("ROLLBACK")
                 raise
-            self._execute("COMMIT")
+            finally:
+                self._reader_snapshot = False
+            try:
+                reader.execute("COMMIT")
+            except libpq.LibpqError as exc:
+                raise _explain(self.location, exc) from None
             return
         psycopg = _psycopg()
         if self._writing or self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
