@@ -344,7 +344,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--pg-sizes", type=int, nargs="+", default=[10_000, 100_000],
                         help="PostgreSQL sizes; a size with no SQLite copy is generated in place (add 1000000 for "
-                             "the million-case run: about 40 minutes more on 2 cores).")
+                             "the million-case run: about 30 minutes more on 2 cores).")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--write-seconds", type=int, default=30)
     parser.add_argument("--no-postgresql", action="store_true", help="Only the SQLite figures.")
