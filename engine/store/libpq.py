@@ -233,7 +233,8 @@ class Connection:
             socket = lib.PQsocket(self._pg)
             if socket < 0:
                 break
-            waiting = ([socket], [], []) if state == POLLING_READING else ([], [socket], [])
+            waiting: tuple[list[int], list[int], list[int]] = (
+                ([socket], [], []) if state == POLLING_READING else ([], [socket], []))
             if any(select.select(*waiting, min(left, 1.0) if left is not None else 1.0)):
                 state = lib.PQconnectPoll(self._pg)  # only once the socket is ready, as libpq asks
         if state == POLLING_FAILED or lib.PQstatus(self._pg) != CONNECTION_OK:
@@ -278,7 +279,8 @@ class Connection:
             status = lib.PQresultStatus(result) if result else -1
             if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
                 self._raise(result)
-            return self._rows(result) if status == PGRES_TUPLES_OK else [], int(lib.PQcmdTuples(result) or 0)
+            rows = self._rows(result) if result and status == PGRES_TUPLES_OK else []
+            return rows, int(lib.PQcmdTuples(result) or 0)
         finally:
             if result:
                 lib.PQclear(result)
