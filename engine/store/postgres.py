@@ -33,12 +33,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from . import libpq
 from .interface import Projection, StoreError, utc_now
@@ -68,8 +69,6 @@ def _one_host(url: str) -> bool:
     """Whether the connection names one server: libpq, driven from Python as :mod:`.libpq` drives it, cannot
     time out one host of several and go on to the next (psycopg can), so a list of hosts reads through
     psycopg."""
-    from urllib.parse import parse_qs
-
     parts = urlsplit(url)
     hosts = [parts.netloc.rpartition("@")[2], *parse_qs(parts.query).get("host", []), os.environ.get("PGHOST", "")]
     return not any("," in host for host in hosts)
@@ -212,8 +211,6 @@ class PostgresStore(SqlStore):
     def _connect(self, *, after_reader: bool = False) -> psycopg.Connection[dict[str, Any]]:
         """psycopg's connection. Just after the reader closed (``after_reader``), a role allowed one connection
         may find the reader's server process not gone yet: that refusal is retried for up to 2 seconds."""
-        import time
-
         driver = _psycopg()
         from psycopg.rows import dict_row
 
@@ -239,7 +236,7 @@ class PostgresStore(SqlStore):
         to the server per store)."""
         if self._conn is None:
             if self._closed:
-                raise StoreError(f"the connection to {self.location} is closed")
+                raise self._closed_error()
             if self._reader_snapshot:
                 raise StoreError("a write cannot start inside a read-only snapshot of the database")
             reader, self._reader = self._reader, None
@@ -248,6 +245,9 @@ class PostgresStore(SqlStore):
             self._connect(after_reader=reader is not None)
         assert self._conn is not None
         return self._conn
+
+    def _closed_error(self) -> StoreError:
+        return StoreError(f"the connection to {self.location} is closed")
 
     def _quick(self) -> libpq.Connection | None:
         """The quick reader, when the next statement may go through it (no write is under way)."""
@@ -347,7 +347,7 @@ class PostgresStore(SqlStore):
     @contextmanager
     def snapshot(self) -> Iterator[PostgresStore]:
         if self._closed:
-            raise StoreError(f"the connection to {self.location} is closed")
+            raise self._closed_error()
         reader = self._quick()
         if reader is not None:
             if self._reader_snapshot:
@@ -423,9 +423,12 @@ class PostgresStore(SqlStore):
         try:
             return self._run(sql, params)[1]
         except _errors() as exc:
-            if getattr(exc, "sqlstate", None) == _UNIQUE:
-                raise Duplicate(str(exc)) from None
-            raise _explain(self.location, exc) from None
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: Exception) -> StoreError:
+        """A refusal while writing: a unique key already taken (another writer stored the same step first),
+        or what :func:`_explain` says."""
+        return Duplicate(str(exc)) if getattr(exc, "sqlstate", None) == _UNIQUE else _explain(self.location, exc)
 
     def _take_locks(self) -> None:
         """The locks asked for, before a statement that cannot carry them."""
@@ -441,9 +444,7 @@ class PostgresStore(SqlStore):
             with self.conn.cursor() as cursor:
                 cursor.executemany(_dialect(sql), rows)
         except _errors() as exc:
-            if getattr(exc, "sqlstate", None) == _UNIQUE:
-                raise Duplicate(str(exc)) from None
-            raise _explain(self.location, exc) from None
+            raise self._refused(exc) from None
 
     def _insert_entries(self, rows: list[dict[str, Any]]) -> None:
         """Many entries at once, through COPY."""
@@ -455,9 +456,7 @@ class PostgresStore(SqlStore):
                     for row in rows:
                         copy.write_row([row[c] for c in columns])
         except _errors() as exc:
-            if getattr(exc, "sqlstate", None) == _UNIQUE:
-                raise Duplicate(str(exc)) from None
-            raise _explain(self.location, exc) from None
+            raise self._refused(exc) from None
 
     # -- what only PostgreSQL does -------------------------------------------------------
 
