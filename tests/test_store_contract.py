@@ -388,3 +388,37 @@ def test_without_postgresql_the_tests_skip_saying_how_unless_services_are_requir
     required = run({"CSPR_REQUIRE_SERVICES": "1"})
     assert required.returncode == 1 and "CSPR_REQUIRE_SERVICES=1, but PostgreSQL's server programs were not found" \
         in required.stdout, required.stdout
+
+
+def test_a_new_sqlite_file_created_by_another_process_meanwhile_is_opened(tmp_path):
+    """CI once saw eight processes create one new file at once: one read the application id (0, the file
+    still empty), another created the tables, and the first then saw tables under id 0 and called the
+    file foreign. The id and the tables are now read in one snapshot; here the other writer strikes in
+    between the two reads."""
+    import sqlite3
+
+    from cspr.engine.store.sqlite import SqliteStore
+
+    path = tmp_path / "cases.db"
+    other = threading.Thread(target=lambda: open_store(str(path), create=True).close())
+
+    class Interrupted(SqliteStore):
+        def _prepare(self) -> None:
+            def strike(statement: str) -> None:
+                if "sqlite_master" in statement and not other.is_alive() and other.ident is None:
+                    other.start()
+                    other.join(timeout=1.0)  # a second is ample to create the schema unless it is held off
+            self.conn.set_trace_callback(strike)
+            try:
+                super()._prepare()
+            finally:
+                self.conn.set_trace_callback(None)
+
+    store = Interrupted(path, create=True)
+    try:
+        assert store.conn.execute("PRAGMA application_id").fetchone()[0] != 0
+    finally:
+        store.close()
+    other.join(timeout=30)
+    assert not other.is_alive() and other.ident is not None
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] > 0

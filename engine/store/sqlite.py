@@ -113,17 +113,23 @@ class SqliteStore(SqlStore):
 
     def _prepare(self) -> None:
         conn = self.conn
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # The id, the tables and the version are read in one snapshot: another process may be creating
+        # this very file, and between two separate reads it could seem to have tables but no id yet.
+        conn.execute("BEGIN")
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = 0
+            if "_migrations" in tables:
+                version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
+        finally:
+            conn.execute("ROLLBACK")
         if app_id != APPLICATION_ID and (app_id != 0 or tables):
             # Ours carry our application id from their first migration; any other file is left untouched.
             raise StoreError(f"{self.path} is an SQLite database, but not a cspr one (its application id is "
                              f"{app_id:#x}, not cspr's {APPLICATION_ID:#x}); nothing was changed, check --db")
         if not tables and not self._create:
             raise StoreError(f"{self.path} is empty, not a cspr database yet; open a case first ('cspr case open') or check --db")
-        version = 0
-        if "_migrations" in tables:
-            version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer cspr (database schema {version}; this program knows up to "
