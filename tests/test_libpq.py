@@ -241,6 +241,23 @@ def test_a_list_of_hosts_reads_through_psycopg(spec, monkeypatch):
     store.close()
 
 
+def test_a_named_service_reads_through_psycopg(spec, tmp_path, monkeypatch):
+    """pg_service.conf may list several hosts, and cspr does not read it: a service is left to psycopg."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(spec)
+    (tmp_path / "services.conf").write_text(f"[cspr]\nhost=/nonexistent,{parse_qs(parts.query)['host'][0]}\n"
+                                            f"dbname={parts.path.lstrip('/')}\nuser=cspr_app\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "services.conf"))
+    store = open_store("postgresql://?service=cspr")
+    assert store._reader is None and store.case_refs() == []
+    store.close()
+    monkeypatch.setenv("PGSERVICE", "cspr")
+    store = open_store("postgresql://")
+    assert store._reader is None and store.case_refs() == []
+    store.close()
+
+
 def test_a_write_inside_a_read_only_snapshot_is_refused_and_changes_nothing(spec):
     store = open_store(spec)
     with store.snapshot():
@@ -285,3 +302,48 @@ def test_a_command_that_only_reads_never_imports_psycopg(spec):
     wrote = _cspr("--db", spec, "case", "note", REF, "Rang the school", "--on", "2026-06-02")
     assert wrote.returncode == 0, wrote.stderr
     assert wrote.stderr.strip().endswith("psycopg imported")
+
+
+def test_over_tls_the_reader_is_encrypted_and_reads_what_psycopg_reads():
+    """A shared deployment is reached over TCP with TLS (sslmode=require); the reader's connection is
+    encrypted, reads the same as psycopg, and a certificate it cannot check is a one-line refusal."""
+    import os
+    import shutil
+
+    from .helpers import pgserver
+
+    why = pgserver.missing() or (None if shutil.which("openssl") else "openssl (Debian's openssl package) is missing")
+    if why:
+        unavailable(why)
+    if libpq.library() is None:
+        unavailable("libpq could not be loaded (neither the system's libpq.so.5 nor psycopg-binary's copy)")
+    with pgserver.Server(tls=True) as server:
+        server.create_database("tls")
+        store = open_store(server.url("tls", pgserver.OWNER), create=True)
+        from cspr.engine.store.postgres import grant
+        grant(store, pgserver.APP, "write")
+        store.close()
+        url = server.tcp_url("tls", sslmode="require")
+        assert run_cli("--db", url, "case", "open", REF, "--process", "cspr_pan_lancashire@2025.1", "--on",
+                       "2026-06-01", "--fact", "harm=died", "--today", TODAY.isoformat()).exit_code == 0
+
+        store = open_store(url)
+        assert store._reader is not None  # read through libpq, not psycopg
+        assert store._reader.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")[0] == [{"ssl": 1}]
+        store.close()
+        for args in (["case", "show", REF, "--json"], ["deadlines", "--json"], ["audit", "verify", "--json"]):
+            quick, slow = _cspr("--db", url, *args), _cspr("--db", url, *args, reader="psycopg")
+            assert quick.returncode == 0, quick.stderr
+            assert quick.stdout == slow.stdout, args
+            assert quick.stderr.strip().endswith("psycopg not imported"), (args, quick.stderr)
+
+        # verify-full with a root certificate that is not there: refused in one line, by either driver
+        missing_root = server.tcp_url("tls", sslmode="verify-full", sslrootcert=str(server.folder / "none.crt"))
+        for reader in ("", "psycopg"):
+            done = subprocess.run([sys.executable, "-m", "cspr.cli.entry", "--db", missing_root, "case", "list"],
+                                  capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, "CSPR_PG_READER": reader})
+            assert done.returncode == 1, done.stderr
+            lines = done.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("Error: cannot connect to "), (reader, lines)
+            assert 'root certificate file "' in lines[0] and 'none.crt" does not exist; Either provide' in lines[0]

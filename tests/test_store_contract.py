@@ -312,6 +312,8 @@ def test_connection_failures_are_one_line(pg_server):
         result = run_cli("--db", url, "case", "list")
         assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
         assert result.output.startswith("Error: cannot connect to ") and "secret" not in result.output
+    # the reason itself, not only libpq's closing advice ("Is the server running on that host…")
+    assert "port 1 failed: Connection refused; check --db" in result.output, result.output
 
 
 def test_db_init_on_sqlite_takes_no_roles(tmp_path):

@@ -68,9 +68,14 @@ _PRIVILEGE, _BUSY, _UNIQUE = "42501", {"40P01", "40001", "55P03"}, "23505"  # SQ
 def _one_host(url: str) -> bool:
     """Whether the connection names one server: libpq, driven from Python as :mod:`.libpq` drives it, cannot
     time out one host of several and go on to the next (psycopg can), so a list of hosts reads through
-    psycopg."""
+    psycopg. So does a named service (pg_service.conf may list several hosts; cspr does not read that file
+    itself)."""
     parts = urlsplit(url)
-    hosts = [parts.netloc.rpartition("@")[2], *parse_qs(parts.query).get("host", []), os.environ.get("PGHOST", "")]
+    query = parse_qs(parts.query)
+    if query.get("service") or os.environ.get("PGSERVICE"):
+        return False
+    hosts = [parts.netloc.rpartition("@")[2], *query.get("host", []), *query.get("hostaddr", []),
+             os.environ.get("PGHOST", ""), os.environ.get("PGHOSTADDR", "")]
     return not any("," in host for host in hosts)
 
 
@@ -135,6 +140,20 @@ def describe(url: str) -> str:
 def _case_key(ref: str) -> int:
     """The case's advisory-lock key (two cases sharing one only wait for each other)."""
     return zlib.crc32(ref.encode()) - 2**31
+
+
+def _why_not_connected(exc: Exception) -> str:
+    """libpq's reason in one line: what failed, and its advice unless that is only the generic 'Is the server
+    running…' (the message says that anyway) or a list of hosts tried (its first line is the last host's)."""
+    kept = []
+    for line in str(exc).strip().splitlines():
+        line = line.strip()
+        if line.startswith(("Is the server running", "Multiple connection attempts failed")):
+            break
+        line = line.removeprefix("connection failed: ").removeprefix("connection is bad: ")  # psycopg's preamble
+        if line:
+            kept.append(line.rstrip("."))
+    return "; ".join(kept) or type(exc).__name__
 
 
 def _explain(location: str, exc: Exception) -> StoreError:
@@ -205,8 +224,8 @@ class PostgresStore(SqlStore):
             raise
 
     def _cannot_connect(self, exc: Exception) -> StoreError:
-        text = str(exc).strip().splitlines()[-1].removeprefix("connection failed: ")  # psycopg's own preamble
-        return StoreError(f"cannot connect to {self.location}: {text}; check --db and that the server is running")
+        return StoreError(f"cannot connect to {self.location}: {_why_not_connected(exc)}; check --db and that the "
+                          "server is running")
 
     def _connect(self, *, after_reader: bool = False) -> psycopg.Connection[dict[str, Any]]:
         """psycopg's connection. Just after the reader closed (``after_reader``), a role allowed one connection

@@ -11,6 +11,9 @@ the folder.
 Roles made in every server: ``cspr_admin`` (the superuser), ``cspr_owner``
 (owns the cspr schema) and ``cspr_app`` (what cspr runs as), as the README
 describes for a real deployment.
+
+``Server(tls=True)`` also listens on a random loopback TCP port with TLS on (a
+self-signed certificate made by ``openssl``), as a shared deployment would be reached.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import glob
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -66,7 +70,7 @@ def missing() -> str | None:
 class Server:
     """One PostgreSQL server in a temporary folder, reached through a Unix socket there."""
 
-    def __init__(self, *, durable: bool = False, settings: dict[str, str] | None = None):
+    def __init__(self, *, durable: bool = False, settings: dict[str, str] | None = None, tls: bool = False):
         self.bindir = find_bindir()
         if self.bindir is None:
             raise RuntimeError(HOW_TO_ENABLE)
@@ -81,6 +85,33 @@ class Server:
             os.chown(self.folder, info.pw_uid, info.pw_gid)
         os.chmod(self.folder, 0o700)
         self.started = False
+        if tls:
+            self._listen_with_tls()
+
+    def _listen_with_tls(self) -> None:
+        """Listen on a loopback TCP port too, encrypted with a self-signed certificate made by openssl."""
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise RuntimeError("openssl is missing (Debian's openssl package) to make the test server's certificate")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        key, certificate = self.folder / "server.key", self.folder / "server.crt"
+        subprocess.run([openssl, "req", "-new", "-x509", "-days", "1", "-nodes", "-subj", "/CN=localhost",
+                        "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+        os.chmod(key, 0o600)  # the server refuses a key others can read
+        if self.user:
+            info = pwd.getpwnam(self.user)
+            for made in (key, certificate):
+                os.chown(made, info.pw_uid, info.pw_gid)
+        self.settings = {**self.settings, "port": str(port), "listen_addresses": "'127.0.0.1'", "ssl": "on",
+                         "ssl_cert_file": f"'{certificate}'", "ssl_key_file": f"'{key}'"}
+        self.certificate = certificate
+
+    def tcp_url(self, database: str = "postgres", user: str = APP, **options: str) -> str:
+        """The loopback TCP address of a server started with ``tls=True``."""
+        query = "&".join(f"{k}={v}" for k, v in options.items())
+        return f"postgresql://{user}@127.0.0.1:{self.settings['port']}/{database}" + (f"?{query}" if query else "")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(self.bindir / args[0]), *args[1:]]
