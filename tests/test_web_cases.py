@@ -130,3 +130,48 @@ def test_users_page_for_admins(site):
     assert added.status == 303
     weak = admin.post("/users", form={"csrf_token": token, "name": "x.y", "password": "short", "role": "auditor"})
     assert weak.status == 400 and "at least 12 characters" in weak.text
+
+
+def test_a_reference_or_a_name_with_slashes_has_its_pages(tmp_path):
+    """A case reference may hold slashes (letters, digits and . _ / -): its pages are at /cases/A%2FB, and every
+    link, form and write reaches the case; a user name with a slash can be disabled from the users page."""
+    import re
+
+    text = SAR.read_text()
+    assert '"^SAR-[0-9]{4}-[0-9]{2}$"' in text
+    slashed = tmp_path / "adult_review_slashed.yaml"
+    slashed.write_text(text.replace('"^SAR-[0-9]{4}-[0-9]{2}$"', '"^SAR/[0-9]{4}/[0-9]{2}$"')
+                       .replace("example: SAR-2025-03", "example: SAR/2025/03"))
+    db = str(tmp_path / "cases.db")
+    add_users(db, {"sar.referrer": (("sab_referrer",), None), "admin": (("admin",), None),
+                   "relief/officer": (("auditor",), None)}, files=(slashed,))
+    server = ThreadServer(case_app(db, files=(slashed,)))
+    try:
+        browser, token = signed_in(server.url, "sar.referrer")
+        opened = browser.post("/cases", form={"csrf_token": token, "process": "sar_care_act_s44", "ref": "SAR/2026/07",
+                                              "opened_on": ago(3), "fact.adult_outcome": "adult_died"})
+        assert opened.status == 303 and opened.headers["location"] == "/cases/SAR%2F2026%2F07"
+        page = browser.get("/cases/SAR%2F2026%2F07")
+        assert page.status == 200 and "Case SAR/2026/07 opened" in page.text
+        assert 'action="/cases/SAR%2F2026%2F07/events"' in page.text
+        recorded = browser.post("/cases/SAR%2F2026%2F07/events", form={
+            "csrf_token": csrf_from(page), "event": "sar_referral_made", "on": ago(2),
+            "fact.has_care_support_needs": "yes"})
+        assert recorded.status == 303 and recorded.headers["location"] == "/cases/SAR%2F2026%2F07"
+        data = browser.get("/api/cases/SAR%2f2026%2f07").json()  # either case of hex digits
+        assert data["ref"] == "SAR/2026/07" and data["state"] == "subgroup_screening"
+        assert browser.get("/cases/SAR%2F2026%2F07/timeline.svg").text.startswith("<svg")
+        listed = browser.get("/api/cases").json()["cases"]
+        assert [c["url"] for c in listed] == ["/cases/SAR%2F2026%2F07"]
+        assert browser.get("/cases/SAR/2026/07").status == 404  # unencoded, the slashes separate segments
+        assert browser.get("/api/cases/SAR%2F2026%2F08").status == 404
+
+        admin, admin_token = signed_in(server.url, "admin")
+        users_page = admin.get("/users").text
+        assert re.search(r'action="/users/relief%2Fofficer/disable"', users_page)
+        disabled = admin.post("/users/relief%2Fofficer/disable", form={"csrf_token": admin_token})
+        assert disabled.status == 303
+        assert {"name": "relief/officer", "roles": ["auditor"], "party": None, "disabled": True} \
+            in admin.get("/api/users").json()["users"]
+    finally:
+        server.stop()

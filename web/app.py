@@ -7,15 +7,18 @@ From the outside in, every request passes through:
 3. :class:`~.sessions.SessionMiddleware`: the signed session cookie;
 4. :class:`CurrentUser`: who is signed in, looked up in the directory each time;
 5. :class:`~.csrf.CsrfMiddleware`: no write without the session's token;
-6. Starlette's router and the page.
+6. :class:`EncodedSlashes`: a slash sent as %2F stays inside its segment (a case reference may hold one);
+7. Starlette's router and the page.
 
 Routes come in pairs, a page and its JSON twin under ``/api``, served by one handler.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +35,7 @@ from . import account_pages, case_pages, pages, report_pages, user_pages
 from .accounts import Authenticator
 from .app_state import Web
 from .csrf import CsrfMiddleware
+from .pages import SLASH_IN_SEGMENT
 from .rendering import STATIC, Renderer
 from .security import HostCheck, SecurityHeaders
 from .sessions import SessionCodec, SessionMiddleware
@@ -138,7 +142,7 @@ def create_app(settings: Settings) -> ASGIApp:
         exception_handlers={HTTPException: error_page, ProcessNotFound: error_page, Exception: error_page},
     )
     app.state.web = web
-    stack: ASGIApp = CsrfMiddleware(app, refuse)
+    stack: ASGIApp = CsrfMiddleware(EncodedSlashes(app), refuse)
     stack = CurrentUser(stack, auth, settings.trusted_header)
     stack = SessionMiddleware(stack, SessionCodec(settings.session_key))
     stack = HostCheck(stack, settings.allowed_hosts)
@@ -159,6 +163,24 @@ def render_error(renderer: Renderer, request: Request, status: int, message: str
     if pages.is_api(request):
         return renderer.json({"error": page}, status=status, headers=extra)
     return renderer.html(request, "error.html", page, status=status, headers=extra)
+
+
+class EncodedSlashes:
+    """Route a slash sent encoded (%2F) as part of one segment, not as a separator: a case reference may hold
+    slashes (LSBU/2026/014), and its pages are at /cases/LSBU%2F2026%2F014. The router sees
+    :data:`~.pages.SLASH_IN_SEGMENT` in its place, and :func:`~.pages.path_param` gives the slash back."""
+
+    ENCODED = re.compile(rb"%2f", re.IGNORECASE)
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw and self.ENCODED.search(raw):
+            path = SLASH_IN_SEGMENT.join(unquote(part.decode("latin-1")) for part in self.ENCODED.split(raw))
+            scope = {**scope, "path": path}  # raw_path holds any root_path too, as path does
+        await self.app(scope, receive, send)
 
 
 class CurrentUser:

@@ -30,7 +30,7 @@ from . import case_views, forms, permissions
 from .accounts import User
 from .app_state import Web, state
 from .csrf import form_data
-from .pages import is_api, respond
+from .pages import is_api, path_param, respond
 from .views import api
 
 Fields = dict[str, list[str]]
@@ -85,7 +85,7 @@ async def caseload(request: Request) -> Response:
 
 
 async def case(request: Request, *, errors: dict[str, Any] | None = None, status: int = 200) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
     user = request.scope.get("cspr.user")
     page = await read(request, lambda book: case_views.case_page(book, ref, user))
     page["flash"] = request.session.pop("flash", None) if "flash" in request.session else None
@@ -94,7 +94,7 @@ async def case(request: Request, *, errors: dict[str, Any] | None = None, status
 
 
 async def timeline(request: Request) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
     svg = await read(request, lambda book: case_views.timeline(book, ref))
     return Response(svg, media_type="image/svg+xml")
 
@@ -102,7 +102,7 @@ async def timeline(request: Request) -> Response:
 async def diagram(request: Request) -> Response:
     from cspr.engine.render.svg import process_svg
 
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
 
     def draw(book: Casebook) -> str:
         found = book.load(ref)
@@ -228,7 +228,7 @@ def _load_definition(book: Casebook, ref: str) -> Any:
 
 
 async def record_event(request: Request) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
 
     def work(book: Casebook, user: User, fields: Fields) -> tuple[str, str]:
         from cspr.engine.errors import InputError
@@ -245,7 +245,7 @@ async def record_event(request: Request) -> Response:
 
 
 async def sign_off(request: Request) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
 
     def work(book: Casebook, user: User, fields: Fields) -> tuple[str, str]:
         from cspr.engine.errors import InputError
@@ -262,7 +262,7 @@ async def sign_off(request: Request) -> Response:
 
 
 async def record_facts(request: Request) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
 
     def work(book: Casebook, user: User, fields: Fields) -> tuple[str, str]:
         d = _load_definition(book, ref)
@@ -274,7 +274,7 @@ async def record_facts(request: Request) -> Response:
 
 
 async def record_note(request: Request) -> Response:
-    ref = request.path_params["ref"]
+    ref = path_param(request, "ref")
 
     def work(book: Casebook, user: User, fields: Fields) -> tuple[str, str]:
         d = _load_definition(book, ref)

@@ -15,6 +15,17 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from . import views
 from .app_state import state
 
+# A slash sent encoded (%2F) inside one segment of a path, as in a case reference like LSBU/2026/014. Starlette
+# routes on the decoded path, where it would split the segment; EncodedSlashes (web/app.py) puts this
+# character in its place instead, and path_param gives it back as a slash.
+SLASH_IN_SEGMENT = "\x00"
+
+
+def path_param(request: Request, name: str) -> str:
+    """A parameter of the route, with any slash it was sent with (encoded, %2F) restored."""
+    value: str = request.path_params[name]
+    return value.replace(SLASH_IN_SEGMENT, "/")
+
 
 def is_api(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")

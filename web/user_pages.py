@@ -20,7 +20,7 @@ from . import permissions
 from .app_state import Web, state
 from .case_pages import Fields, signed_in
 from .csrf import form_data
-from .pages import is_api, respond
+from .pages import is_api, path_param, respond
 
 
 def _accounts(web: Web) -> Accounts:
@@ -87,7 +87,7 @@ async def add_user(request: Request) -> Response:
 
 
 async def disable_user(request: Request) -> Response:
-    name = request.path_params["name"]
+    name = path_param(request, "name")
 
     def work(web: Web, fields: Fields) -> str:
         _accounts(web).disable(name)
