@@ -32,9 +32,13 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
     else the installed ones.
     Prints 'OK <file> (<process id> <version>)' for each valid file, or each
     problem as '<file>:<line>:<col>: <path>: <message>', then which files
-    were checked. Exit status 0 when all are valid, 1 when any is not.
+    were checked. A file with the id and version of an installed process
+    but other rules is a problem too: a changed process needs a new version.
+    Exit status 0 when all are valid, 1 when any is not.
     """
+    from cspr.engine.definition.catalog import same_version_other_rules
     from cspr.engine.definition.loader import check_file
+    from cspr.engine.errors import Problem
 
     targets, where = (list(files), "") if files else _default_targets()
     if not targets:
@@ -45,6 +49,14 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None
         shown = _shown(path)
         definition, problems = check_file(path)
         problems = [dataclasses.replace(p, file=shown) for p in problems]
+        clash = same_version_other_rules(definition) if definition is not None else None
+        if definition is not None and clash is not None:
+            line = next((n for n, text in enumerate(definition.source_text.splitlines(), 1)
+                         if text.startswith("version:")), 1)
+            problems = [Problem(shown, line, 1, "version", f"{definition.id} {definition.version} is already installed "
+                                f"with other rules ({_shown(clash.file)}, content {clash.content_hash}); a changed "
+                                "process needs a new version number", "checks")]
+            definition = None
         failed |= definition is None
         results.append((shown, definition, problems))
     if as_json:

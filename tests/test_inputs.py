@@ -141,6 +141,45 @@ def test_the_same_id_and_version_with_other_rules_is_refused_naming_both_hashes(
     assert dump(db) == before
 
 
+def test_a_draft_with_an_installed_version_but_other_rules_is_refused_before_any_database_stores_it(db, tmp_path):
+    """A policy lead's copy of the shipped file, changed but not renumbered: `cspr validate` says so at its
+    `version:` line, and no database takes it (even one that has not stored the shipped version yet), so one
+    label never means two rule sets. A scenario run in memory still rehearses the draft."""
+    import json
+
+    from cspr.engine.definition.catalog import resolve
+
+    current = resolve("cspr_pan_lancashire@2025.2")
+    path = tmp_path / "draft.yaml"
+    path.write_text(current.source_text.replace("working_days: 5", "working_days: 6", 1))
+    line = next(n for n, text in enumerate(current.source_text.splitlines(), 1) if text.startswith("version:"))
+
+    checked = run_cli("validate", str(path))
+    assert checked.exit_code == 1
+    assert checked.stdout.startswith(f"{path}:{line}:1: version: cspr_pan_lancashire 2025.2 is already installed "
+                                     "with other rules"), checked.stdout
+    assert current.content_hash in checked.stdout and "needs a new version number" in checked.stdout
+    report = json.loads(run_cli("validate", str(path), "--json").stdout)
+    assert report[0]["valid"] is False and report[0]["problems"][0]["path"] == "version"
+    assert run_cli("validate", str(ROOT / "processes" / "cspr_pan_lancashire.yaml")).exit_code == 0
+
+    from cspr.engine.store.interface import open_store
+
+    store = open_store(str(db))
+    try:  # the demo's cases are all under 2025.1: this database has not stored 2025.2
+        assert "2025.2" not in {row["version"] for row in store.processes()}
+    finally:
+        store.close()
+    before = dump(db)
+    opened = cli(db, "case", "open", "LSBU-2026-202", "--on", "2026-06-01", "--process", str(path))
+    assert opened.exit_code == 1 and "already installed with other rules" in opened.output, opened.output
+    assert dump(db) == before
+
+    rehearsed = run_cli("check", str(ROOT / "scenarios" / "point5_early_notification_flagged.yaml"),
+                        "--process", str(path))
+    assert "already installed" not in rehearsed.output, rehearsed.output
+
+
 # --- references matched in full ----------------------------------------------------------------------------
 
 

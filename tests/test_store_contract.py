@@ -307,6 +307,33 @@ def test_db_init_creates_the_schema_and_grants_the_roles(pg_server):
         pg_server.drop_database(name)
 
 
+def test_the_readmes_three_postgresql_commands_work(pg_server):
+    """The README's "Running on PostgreSQL" shows three commands: the superuser's SQL (done here with the test
+    server's superuser), then the owner's `cspr db init` and the application's first `cspr case open`, run
+    here exactly as written but for the server's address."""
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Running on PostgreSQL\n.*?```sh\n(.*?)```", text, re.S)
+    assert block, "the README has no PostgreSQL commands"
+    commands = [shlex.split(line) for line in block.group(1).splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 3 and commands[0][:3] == ["sudo", "-u", "postgres"]
+    sql = [commands[0][i + 1] for i, word in enumerate(commands[0]) if word == "-c"]
+    assert sql[-1] == "CREATE DATABASE cspr OWNER cspr_owner" and all("CREATE ROLE" in s for s in sql[:-1])
+    name = pg_server.create_database("readme")  # the roles are the test server's own, as the README names them
+    try:
+        for words in commands[1:]:
+            assert words[0].startswith("PGPASSWORD=") and words[1] == "cspr", words
+            args = [pg_server.url(name, m.group(1)) if (m := re.fullmatch(r"postgresql://(\w+)@localhost/cspr", w))
+                    else w for w in words[2:]]
+            result = run_cli(*args)
+            assert result.exit_code == 0, (words, result.output)
+        assert run_cli("--db", pg_server.url(name), "case", "show", "LSBU-2026-014").exit_code == 0
+    finally:
+        pg_server.drop_database(name)
+
+
 def test_connection_failures_are_one_line(pg_server):
     for url in (pg_server.url("no_such_database"), "postgresql://cspr_app:secret@127.0.0.1:1/x"):
         result = run_cli("--db", url, "case", "list")

@@ -87,8 +87,12 @@ def check_version_is_content(stored: list[dict[str, Any]], definition: Definitio
 class Casebook:
     """Operations on the cases in one store, as of one day."""
 
-    def __init__(self, store: Store, today: dt.date | None = None, actor: str | None = None):
+    def __init__(self, store: Store, today: dt.date | None = None, actor: str | None = None, *,
+                 against_installed: bool = True):
         self.store = store
+        # a definition stored here must not share its id and version with an installed one of other rules
+        # (False only for a rehearsal in memory, such as a scenario run on a draft not yet renumbered)
+        self.against_installed = against_installed
         self.real_today = real_today()
         self.today = today or self.real_today
         self.actor = actor  # who makes the writes: given by the caller (the CLI's --actor or the OS user; the
@@ -234,8 +238,22 @@ class Casebook:
         return self.store.case_exists(ref)
 
     def save_process(self, definition: Definition) -> None:
+        self.check_against_installed(definition)
         check_version_is_content(self.store.processes(), definition)
         self.store.save_process(definition)
+
+    def check_against_installed(self, definition: Definition) -> None:
+        """Refuse a definition whose id and version an installed one has with other rules, naming both."""
+        if not self.against_installed:
+            return
+        from cspr.engine.definition.catalog import same_version_other_rules
+
+        other = same_version_other_rules(definition)
+        if other is not None:
+            raise InputError(
+                f"{definition.label} is already installed with other rules ({other.file}, content {other.content_hash}); "
+                f"this definition's content is {definition.content_hash}: a changed process needs a new version "
+                "number, and nothing was changed")
 
     def projection(self, case: Case) -> Any:
         return projection(case)

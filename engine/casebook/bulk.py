@@ -47,6 +47,7 @@ class BulkCasebook(Casebook):
 
     def save_process(self, definition: Definition) -> None:
         if definition.content_hash not in self._processes:
+            self.check_against_installed(definition)
             check_version_is_content(self.store.processes() + [
                 {"process_id": d.id, "version": d.version, "hash": h} for h, d in self._processes.items()], definition)
         self._processes[definition.content_hash] = definition

@@ -78,7 +78,7 @@ def run_file(path: Path, override: Definition | None = None) -> list[Check]:
     store = SqliteStore.in_memory()
     checks: list[Check] = []
     try:
-        book = Casebook(store, today=scenario.today, actor="check")
+        book = Casebook(store, today=scenario.today, actor="check", against_installed=False)  # a rehearsal in memory
         current = (1, "the scenario")
         try:
             for outcome in scenario.run(book):

@@ -73,6 +73,16 @@ def shipped() -> list[Definition]:
     return _valid(process_files())
 
 
+def same_version_other_rules(definition: Definition) -> Definition | None:
+    """An installed definition (shipped, or on the search path) with the id and version of ``definition`` but
+    other rules: a version is its content, so one of the two needs a new version number."""
+    for other in available():
+        if (other.id, other.version) == (definition.id, definition.version) \
+                and other.content_hash != definition.content_hash:
+            return other
+    return None
+
+
 def available() -> list[Definition]:
     """Every valid definition: the shipped ones, then those on the search path (each version once)."""
     seen: set[str] = set()
