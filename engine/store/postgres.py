@@ -229,11 +229,11 @@ class PostgresStore(SqlStore):
 
     def _connect(self, *, after_reader: bool = False) -> psycopg.Connection[dict[str, Any]]:
         """psycopg's connection. Just after the reader closed (``after_reader``), a role allowed one connection
-        may find the reader's server process not gone yet: that refusal is retried for up to 2 seconds."""
+        may find the reader's server process not gone yet: that refusal is retried for up to 5 seconds."""
         driver = _psycopg()
         from psycopg.rows import dict_row
 
-        deadline = time.monotonic() + 2
+        deadline = time.monotonic() + 5
         while True:
             try:
                 conn: psycopg.Connection[dict[str, Any]] = driver.connect(

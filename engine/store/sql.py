@@ -184,8 +184,10 @@ class SqlStore:
         """The database's identity: its id and the id of the key it is sealed with (once it has been)."""
         return {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM _meta")}
 
-    def _put_meta(self, values: dict[str, str]) -> None:
-        self._executemany("INSERT INTO _meta (key, value) VALUES (:key, :value)",
+    def _put_meta(self, values: dict[str, str], *, unless_there: bool = False) -> None:
+        """Store ``values``; ``unless_there``: leave a key another writer stored meanwhile as it is."""
+        self._executemany("INSERT INTO _meta (key, value) VALUES (:key, :value)"
+                          + (" ON CONFLICT (key) DO NOTHING" if unless_there else ""),
                           [{"key": k, "value": v} for k, v in values.items()])
 
     def _sealing(self) -> tuple[bytes, str]:
@@ -199,8 +201,12 @@ class SqlStore:
         fresh = {k: v for k, v in (("database_id", meta.get("database_id") or new_database_id()),
                                    ("key_id", kid)) if k not in meta}
         if fresh:
-            self._put_meta(fresh)
-        database = meta.get("database_id") or fresh["database_id"]
+            # Two first writes at once on PostgreSQL: the second waits for the first's rows, then keeps them
+            # (and must hold the same key); SQLite's writers take turns, so there it is read back unchanged.
+            self._put_meta(fresh, unless_there=True)
+            meta = self.meta()
+            key, kid = key_for(meta)
+        database = meta["database_id"]
         self._anchor_log = AnchorLog(anchor_path())
         self._anchor_log.open()
         return key, database

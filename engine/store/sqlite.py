@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,11 +136,25 @@ class SqliteStore(SqlStore):
                 f"{self.path} was written by a newer cspr (database schema {version}; this program knows up to "
                 f"{SCHEMA_VERSION}); upgrade cspr before using it"
             )
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal()
         conn.execute("PRAGMA synchronous = FULL")
         if version < SCHEMA_VERSION:
             self._migrate()
+
+    def _use_wal(self) -> None:
+        """Switch the file to write-ahead logging (it stays so). Two connections switching a new file at once
+        can find each other's read lock in the way; SQLite then answers "locked" at once, without waiting in
+        the busy handler (either could deadlock), so the switch is retried here for as long as a write waits."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         with self.write():

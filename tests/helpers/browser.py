@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -113,12 +114,18 @@ def axe_source() -> str:
             unavailable("npm is not installed, so axe-core cannot be fetched for the accessibility checks",
                         "install Debian's npm package (apt-get install npm), as .ci/run does")
         folder.mkdir(parents=True, exist_ok=True)
-        try:
-            run = subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--no-save",
-                                  "--ignore-scripts", f"axe-core@{AXE_VERSION}"],
-                                 capture_output=True, text=True, timeout=300, check=False)
-        except subprocess.TimeoutExpired:
-            run = None
+        run: subprocess.CompletedProcess[str] | None = None
+        for attempt in range(3):  # a blip on the network must not fail every accessibility check
+            if attempt:
+                time.sleep(5 * attempt)
+            try:
+                run = subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--no-save",
+                                      "--ignore-scripts", f"axe-core@{AXE_VERSION}"],
+                                     capture_output=True, text=True, timeout=150, check=False)
+            except subprocess.TimeoutExpired:
+                run = None
+            if run is not None and run.returncode == 0 and script.is_file():
+                break
         if run is None or run.returncode != 0 or not script.is_file():
             why = "timed out" if run is None else (run.stderr.strip().splitlines() or ["no output"])[-1]
             unavailable(f"axe-core {AXE_VERSION} could not be installed from the npm registry ({why})",

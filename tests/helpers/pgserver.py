@@ -85,6 +85,7 @@ class Server:
             os.chown(self.folder, info.pw_uid, info.pw_gid)
         os.chmod(self.folder, 0o700)
         self.started = False
+        self.port_picked = False
         if tls:
             self._listen_with_tls()
 
@@ -93,9 +94,6 @@ class Server:
         openssl = shutil.which("openssl")
         if openssl is None:
             raise RuntimeError("openssl is missing (Debian's openssl package) to make the test server's certificate")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         key, certificate = self.folder / "server.key", self.folder / "server.crt"
         subprocess.run([openssl, "req", "-new", "-x509", "-days", "1", "-nodes", "-subj", "/CN=localhost",
                         "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
@@ -104,9 +102,10 @@ class Server:
             info = pwd.getpwnam(self.user)
             for made in (key, certificate):
                 os.chown(made, info.pw_uid, info.pw_gid)
-        self.settings = {**self.settings, "port": str(port), "listen_addresses": "'127.0.0.1'", "ssl": "on",
+        self.settings = {**self.settings, "port": _free_port(), "listen_addresses": "'127.0.0.1'", "ssl": "on",
                          "ssl_cert_file": f"'{certificate}'", "ssl_key_file": f"'{key}'"}
         self.certificate = certificate
+        self.port_picked = True  # another program may take it before the server binds it: start() picks again
 
     def tcp_url(self, database: str = "postgres", user: str = APP, **options: str) -> str:
         """The loopback TCP address of a server started with ``tls=True``."""
@@ -131,8 +130,15 @@ class Server:
         options |= self.settings
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.writelines(f"{k} = {v}\n" for k, v in options.items())
-        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-t", "60",
-                         "start", check=False)
+        for _ in range(3):
+            done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-t", "60",
+                             "start", check=False)
+            log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
+            if done.returncode == 0 or not self.port_picked or "could not bind" not in log:
+                break
+            self.settings["port"] = _free_port()  # the last setting in postgresql.conf wins
+            with open(self.data / "postgresql.conf", "a") as conf:
+                conf.write(f"port = {self.settings['port']}\n")
         if done.returncode != 0:
             log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
             self.stop()
@@ -192,6 +198,13 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _free_port() -> str:
+    """A loopback TCP port free just now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
 
 
 def _user_exists(name: str) -> bool:
