@@ -239,6 +239,34 @@ def test_two_writers_on_one_case_take_turns(pg_database):
     second.close()
 
 
+def test_two_first_sealed_writes_at_once_keep_one_database_identity(pg_database):
+    """The first write to a fresh database stores its identity and key id; a second first write at that
+    moment waits for those rows, then keeps them (it used to fail on a duplicate key)."""
+    first, second = open_store(pg_database.spec, create=True), open_store(pg_database.spec, create=True)
+    assert first.meta() == {}
+    outcome: list[str] = []
+
+    def later():
+        try:
+            with second.write():
+                second._sealing()
+            outcome.append("ok")
+        except Exception as exc:  # the test reports what the second writer met
+            outcome.append(f"{type(exc).__name__}: {exc}")
+
+    with first.write():
+        first._sealing()  # stored, not yet committed
+        thread = threading.Thread(target=later)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive()  # waiting on the first's rows
+    thread.join(timeout=10)
+    assert outcome == ["ok"]
+    assert second.meta() == first.meta() and set(first.meta()) == {"database_id", "key_id"}
+    first.close()
+    second.close()
+
+
 @pytest.mark.parametrize("stage", ["after reading the case", "after projecting", "after appending"])
 def test_a_backend_terminated_mid_transaction_loses_nothing_and_holds_no_lock(pg_database, stage):
     victim, other = open_store(pg_database.spec, create=True), open_store(pg_database.spec)
