@@ -191,6 +191,13 @@ def test_list_and_deadlines_with_filters(cspr, opened):
         (REF, "serious_incident_notification", "2026-06-08", "overdue"),
         ("LSBU-2026-102", "care_leaver_death_notification", "2026-06-16", "upcoming"),
         ("LSBU-2026-102", "serious_incident_notification", "2026-06-16", "upcoming")]
+    # the listing says what the case page says: it applies only if the criterion turns out to hold
+    listed = {(d["ref"], d["deadline"]): d for d in open_deadlines}
+    unknown = listed["LSBU-2026-102", "care_leaver_death_notification"]
+    assert unknown["condition"] == "applies if 'Death of a care leaver aged 24 or under' holds, not known yet"
+    assert unknown["detail"] == f"4 working days left ({unknown['condition']})"
+    assert "4 working days left (applies if 'Death of a care leaver aged 24 or under' holds, not known yet)" \
+        in cspr("deadlines").stdout
     assert [d["ref"] for d in json.loads(cspr("deadlines", "--overdue", "--json").stdout)] == [REF]
     # 16 June is 4 working days after 10 June
     assert len(json.loads(cspr("deadlines", "--within", "3", "--json").stdout)) == 1

@@ -362,6 +362,27 @@ def test_the_readmes_three_postgresql_commands_work(pg_server):
         pg_server.drop_database(name)
 
 
+def test_an_older_database_gets_each_open_deadlines_condition_from_a_replay(database):
+    """Schema 12 stores each open deadline's condition not known yet; a database from before it (the column
+    missing, the migrations not applied) is brought up to date on opening, the condition filled in from a
+    replay of each case with an open deadline, and it still verifies."""
+    db = database
+    opened = run_cli("--db", db.spec, "--today", "2026-06-10", "case", "open", REF, "--on", "2026-06-08")
+    assert opened.exit_code == 0, opened.output
+    assert run_cli("--db", db.spec, "--today", "2026-06-10", "case", "open", "LSBU-2026-002", "--on", "2026-06-08",
+                   "--fact", "harm=died", "--fact", "abuse_or_neglect=suspected", "--fact", "care_leaver=no").exit_code == 0
+    conditions = "SELECT ref, deadline, condition FROM deadline_view WHERE condition IS NOT NULL ORDER BY ref, deadline"
+    expected = db.rows(conditions)
+    assert (REF, "care_leaver_death_notification") in [row[:2] for row in expected]
+    assert "LSBU-2026-002" not in [row[0] for row in expected if row[1] == "care_leaver_death_notification"]
+    db.execute("ALTER TABLE deadline_view DROP COLUMN condition", "DELETE FROM _migrations WHERE version >= 12")
+    owner = db.server.url(db.name, "cspr_owner") if db.engine == "postgresql" else db.spec  # who may migrate
+    assert run_cli("--db", owner, "db", "init").exit_code == 0
+    assert db.rows(conditions) == expected
+    verified = json.loads(run_cli("--db", db.spec, "--today", "2026-06-10", "audit", "verify", "--json").stdout)
+    assert verified["ok"], verified["findings"]
+
+
 def test_connection_failures_are_one_line(pg_server):
     for url in (pg_server.url("no_such_database"), "postgresql://cspr_app:secret@127.0.0.1:1/x"):
         result = run_cli("--db", url, "case", "list")

@@ -96,7 +96,8 @@ def open_deadlines(book: Casebook, within: int | None = None, overdue: bool = Fa
              "state": row["state"], "state_title": row["state_title"], "working_days_left": status.working_days_left,
              "late_by_working_days": status.late_by, "detail": status.detail,
              "statutory_due": status.timing.statutory_due or status.timing.due, "extended_by": status.timing.extended_by,
-             "paused_since": status.timing.paused_since, "late_by": status.late_by, "late_in": str(status.timing.late_in)}
+             "paused_since": status.timing.paused_since, "late_by": status.late_by, "late_in": str(status.timing.late_in),
+             "condition": status.timing.condition or None}
             for row, status in _open_deadline_rows(book, within, overdue)]
 
 

@@ -189,7 +189,7 @@ class Timing:
     paused_since: dt.date | None = None  # the clock is stopped, since this day
     late_in: str = PeriodUnit.WORKING_DAYS  # the unit lateness and time left are counted in
     paused: str = ""  # what pauses added to the due date, in words (not stored in the projection)
-    condition: str = ""  # an applies_when criterion not known yet, in words (not stored in the projection)
+    condition: str = ""  # an applies_when criterion not known yet, in words
 
     @property
     def open(self) -> bool:
@@ -231,6 +231,7 @@ class Timing:
             "statutory_due": iso(self.statutory_due), "extended_by": self.extended_by,
             "paused_since": iso(self.paused_since),
             "late_in": None if self.late_in == PeriodUnit.WORKING_DAYS else str(self.late_in),  # the default: unsaid
+            "condition": self.condition or None,
         }
 
     @classmethod
@@ -244,7 +245,7 @@ class Timing:
             met_on=_day(row["met_on"]), applicable=bool(row["applicable"]), reason=row.get("reason") or "",
             late_by=row.get("late_by"), statutory_due=_day(row.get("statutory_due")),
             extended_by=row.get("extended_by"), paused_since=_day(row.get("paused_since")),
-            late_in=row.get("late_in") or PeriodUnit.WORKING_DAYS,
+            late_in=row.get("late_in") or PeriodUnit.WORKING_DAYS, condition=row.get("condition") or "",
         )
 
 

@@ -101,6 +101,51 @@ def _settle_deadlines(conn: sqlite3.Connection) -> None:
                      (settled.value if settled else None, late_by, row["rowid"]))
 
 
+def _fill_conditions(conn: Any) -> None:
+    """Migration 12, either engine: each open deadline's condition not known yet, in words ("applies if … holds,
+    not known yet"), as a replay of its case decides it, so listings say it as the case page does. Only cases
+    with an open deadline are replayed; one that does not replay is left for 'cspr audit verify' to name."""
+    import re
+
+    from cspr.engine.definition.builder import build
+    from cspr.engine.errors import CsprError
+    from cspr.engine.runtime.case import replay
+    from cspr.engine.runtime.deadlines import timings
+
+    from .sql import record_of
+
+    sqlite = type(conn).__module__.startswith("sqlite3")
+
+    def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        cursor = conn.execute(sql if sqlite else re.sub(r":(\w+)", r"%(\1)s", sql), params or {})
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) if sqlite else dict(row) for row in cursor.fetchall()]
+
+    definitions: dict[str, Any] = {}
+
+    def definition(content_hash: str) -> Any:
+        if content_hash not in definitions:
+            found = rows("SELECT source_text, document FROM processes WHERE hash = :hash", {"hash": content_hash})[0]
+            definitions[content_hash] = build(json.loads(found["document"]), f"stored process {content_hash[:19]}",
+                                              found["source_text"])
+        return definitions[content_hash]
+
+    refs = [r["ref"] for r in rows("SELECT DISTINCT ref FROM deadline_view WHERE open = TRUE ORDER BY ref")]
+    for ref in refs:
+        records = [record_of(r) for r in rows("SELECT * FROM events WHERE case_ref = :ref ORDER BY seq", {"ref": ref})]
+        if not records:
+            continue
+        try:
+            case = replay(ref, definition(str(records[0].data.get("process_hash"))), records, definition)
+        except (CsprError, LookupError, ValueError):
+            continue
+        for t in timings(case):
+            if t.condition:
+                conn.execute("UPDATE deadline_view SET condition = ? WHERE ref = ? AND deadline = ?" if sqlite else
+                             "UPDATE deadline_view SET condition = %s WHERE ref = %s AND deadline = %s",
+                             (t.condition, ref, t.deadline))
+
+
 _SQLITE_APPEND_ONLY = """
         CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
         WHEN NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.facts = '{}' AND NEW.note IS NULL
@@ -388,5 +433,10 @@ MIGRATIONS: list[Migration] = [
     Migration("add the accounts of the people who sign in",
               _USERS.format(if_new="IF NOT EXISTS ", flag="INTEGER", false="0", real="REAL"),
               _USERS.format(if_new="IF NOT EXISTS ", flag="boolean", false="FALSE", real="double precision")),
+    Migration("add each open deadline's condition not known yet",
+              "ALTER TABLE deadline_view ADD COLUMN condition TEXT;",
+              "ALTER TABLE deadline_view ADD COLUMN IF NOT EXISTS condition text;"),
+    Migration("store each open deadline's condition not known yet, from a replay of its case",
+              _fill_conditions, _fill_conditions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

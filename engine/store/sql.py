@@ -28,7 +28,8 @@ ENTRY_COLUMNS = ("id", "case_ref", "seq", "kind", "name", "on_date", "role", "ac
 CASE_COLUMNS = ("ref", "process_id", "version", "process_hash", "state", "state_title", "stage", "stage_title",
                 "final", "opened_on", "last_on", "last_seq")
 DEADLINE_COLUMNS = ("ref", "deadline", "title", "owner", "start", "due", "warn_from", "met_on", "applicable", "open",
-                    "reason", "settled", "late_by", "statutory_due", "extended_by", "paused_since", "late_in")
+                    "reason", "settled", "late_by", "statutory_due", "extended_by", "paused_since", "late_in",
+                    "condition")
 TASK_COLUMNS = ("ref", "task", "kind", "title", "party_role", "party", "due", "status", "added_on", "closed_on", "reason")
 LINK_COLUMNS = ("ref", "linked")
 ACTION_COLUMNS = ("ref", "action", "stage", "text", "owner", "due", "status", "added_on", "closed_on", "reason",
@@ -381,7 +382,7 @@ class SqlStore:
         return self._rows(f"""
             SELECT d.ref, d.deadline, d.title, d.owner, d.start, d.due, d.warn_from, d.met_on, d.applicable, d.open,
                    d.reason, d.settled, d.late_by, d.statutory_due, d.extended_by, d.paused_since, d.late_in,
-                   c.state, c.state_title, c.version, c.process_id, c.process_hash, c.last_seq
+                   d.condition, c.state, c.state_title, c.version, c.process_id, c.process_hash, c.last_seq
             FROM deadline_view d JOIN case_view c ON c.ref = d.ref
             {'WHERE ' + ' AND '.join(where) if where else ''}
             ORDER BY {sort}""", params)
