@@ -101,6 +101,13 @@ def _settle_deadlines(conn: sqlite3.Connection) -> None:
                      (settled.value if settled else None, late_by, row["rowid"]))
 
 
+def _add_condition_column(conn: sqlite3.Connection) -> None:
+    """SQLite migration 12 (SQLite cannot say ADD COLUMN IF NOT EXISTS: a database rebuilt from an older one's
+    rows may have it already)."""
+    if "condition" not in {row[1] for row in conn.execute("PRAGMA table_info(deadline_view)")}:
+        conn.execute("ALTER TABLE deadline_view ADD COLUMN condition TEXT")
+
+
 def _fill_conditions(conn: Any) -> None:
     """Migration 12, either engine: each open deadline's condition not known yet, in words ("applies if … holds,
     not known yet"), as a replay of its case decides it, so listings say it as the case page does. Only cases
@@ -433,8 +440,7 @@ MIGRATIONS: list[Migration] = [
     Migration("add the accounts of the people who sign in",
               _USERS.format(if_new="IF NOT EXISTS ", flag="INTEGER", false="0", real="REAL"),
               _USERS.format(if_new="IF NOT EXISTS ", flag="boolean", false="FALSE", real="double precision")),
-    Migration("add each open deadline's condition not known yet",
-              "ALTER TABLE deadline_view ADD COLUMN condition TEXT;",
+    Migration("add each open deadline's condition not known yet", _add_condition_column,
               "ALTER TABLE deadline_view ADD COLUMN IF NOT EXISTS condition text;"),
     Migration("store each open deadline's condition not known yet, from a replay of its case",
               _fill_conditions, _fill_conditions),
