@@ -133,3 +133,15 @@ def test_with_no_path_and_no_scenarios_folder_it_runs_the_installed_ones(tmp_pat
     assert result.exit_code == 0, result.output
     first, last = result.stdout.splitlines()
     assert first.startswith("Checking the installed scenarios (") and re.fullmatch(r"\d+ passed, 0 failed", last)
+
+
+def test_scenarios_run_in_memory_touch_neither_the_key_file_nor_the_anchor_log(tmp_path, monkeypatch):
+    """A scenario run keeps nothing: its databases live in memory, sealed with keys made for them, and none of
+    their heads goes to the anchor log (which names only databases that are kept)."""
+    key, log = tmp_path / "key", tmp_path / "anchors.log"
+    monkeypatch.setenv("CSPR_KEY_FILE", str(key))
+    monkeypatch.setenv("CSPR_ANCHOR_LOG", str(log))
+    result = run_cli("check", str(ROOT / "scenarios"))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.output)
+    assert not key.exists() and not log.exists()

@@ -174,6 +174,9 @@ class SqlStore:
     # -- sealing: the database's identity, the key, the anchor log ---------------------------------
 
     _anchor_log: AnchorLog | None = None
+    # A database in memory (a scenario run): sealed with a key of its own, made for it and gone with it, and
+    # never anchored. The deployment's key file and anchor log are for databases that are kept.
+    _own_key: bytes | None = None
     _pending_anchor: tuple[str, str, str, tuple[str, int] | None] | None = None  # database, location, head, last
 
     @property
@@ -194,11 +197,11 @@ class SqlStore:
     def _sealing(self) -> tuple[bytes, str]:
         """Inside a write: the key and the database id to seal new entries with, the database's identity made
         on its first keyed write, and the anchor log opened (any failure here writes nothing)."""
-        from .chain import new_database_id
+        from .chain import key_id, new_database_id
         from .sealing import AnchorLog, anchor_path, key_for
 
         meta = self.meta()
-        key, kid = key_for(meta)
+        key, kid = key_for(meta) if self._own_key is None else (self._own_key, key_id(self._own_key))
         fresh = {k: v for k, v in (("database_id", meta.get("database_id") or new_database_id()),
                                    ("key_id", kid)) if k not in meta}
         if fresh:
@@ -206,10 +209,12 @@ class SqlStore:
             # (and must hold the same key); SQLite's writers take turns, so there it is read back unchanged.
             self._put_meta(fresh, unless_there=True)
             meta = self.meta()
-            key, kid = key_for(meta)
+            if self._own_key is None:
+                key, kid = key_for(meta)
         database = meta["database_id"]
-        self._anchor_log = AnchorLog(anchor_path())
-        self._anchor_log.open()
+        if self._own_key is None:
+            self._anchor_log = AnchorLog(anchor_path())
+            self._anchor_log.open()
         return key, database
 
     def _chainer(self, case_head: Callable[[str], str] | None = None) -> Chainer:

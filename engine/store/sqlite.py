@@ -34,6 +34,7 @@ from typing import Any
 
 from cspr.engine.files import FileProblem, create_private, resolved
 
+from .chain import new_key
 from .interface import StoreError, utc_now
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .sql import Duplicate, SqlStore
@@ -100,13 +101,14 @@ class SqliteStore(SqlStore):
 
     @classmethod
     def in_memory(cls) -> SqliteStore:
-        """A database that lives in memory and is gone when closed: nothing is written to disk
-        (``cspr check`` runs scenarios in one)."""
+        """A database that lives in memory and is gone when closed: nothing is written to disk, neither the
+        deployment's key file nor its anchor log (``cspr check`` runs scenarios in one)."""
         store = cls.__new__(cls)
         store.path = Path(":memory:")
         store.location = ":memory:"
         store._create = True
         store.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store._own_key = new_key()  # not the deployment's key, and no anchor log: nothing is kept
         store._prepare()
         return store
 
