@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .context import casebook, db_option, today
+from .context import casebook, casebook_first_in_memory, db_option, today
 from .groups import LazyGroup
 from .output import ISO_DATE, comma_list, emit_json, emit_lines, json_option, say
 
@@ -116,6 +116,10 @@ def case_open(ctx: click.Context, ref: str, on: dt.date | None, process_spec: st
         raise ProcessNotFound(f"no version of {versions[0].id} was in effect on {opened_on.isoformat()} "
                               f"(the first starts {first.isoformat()})")
     values = _facts_file(facts_file)
+    with casebook_first_in_memory(db_path) as trial:  # a refused first case leaves no new database file
+        if trial is not None:
+            trial.open_case(ref, definition, opened_on, values=values, assignments=assignments, note=note, by=by,
+                            parties=parties, linked=linked)
     with casebook(db_path, create=True) as book:
         book.open_case(ref, definition, opened_on, values=values, assignments=assignments, note=note, by=by,
                        parties=parties, linked=linked)

@@ -66,6 +66,26 @@ def actor() -> str:
 
 
 @contextmanager
+def casebook_first_in_memory(db_path: str | Path | None) -> Iterator[Any | None]:
+    """When the command would create a new SQLite file: a Casebook on a database in memory, to try the write on
+    first, so that a refusal leaves no new file behind (the new file would be just as empty); else None."""
+    from cspr.engine.store.interface import is_postgresql
+
+    spec = database_spec(db_path)
+    if is_postgresql(spec) or os.path.lexists(spec):
+        yield None
+        return
+    from cspr.engine.casebook.book import Casebook
+    from cspr.engine.store.sqlite import SqliteStore
+
+    store = SqliteStore.in_memory()
+    try:
+        yield Casebook(store, today(), actor())
+    finally:
+        store.close()
+
+
+@contextmanager
 def casebook(db_path: str | Path | None, *, create: bool = False) -> Iterator[Any]:
     """Open the store and a Casebook on it for the length of one command."""
     from cspr.engine.casebook.book import Casebook

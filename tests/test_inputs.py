@@ -277,3 +277,18 @@ def test_an_edited_holiday_cache_does_not_move_a_due_date(db, tmp_path, monkeypa
     assert any(f["kind"] == "holidays" for f in report["findings"]), report["findings"]
     fresh()
     assert json.loads(cli(db, "case", "show", "LSBU-2026-015", "--json").stdout)["deadlines"][0]["due"] == due
+
+
+@pytest.mark.parametrize("args, words", [
+    (["BAD-REF", "--on", "2026-06-01"], "does not look like"),
+    (["LSBU-2026-001", "--on", "2026-06-11"], "is in the future"),
+    (["LSBU-2026-001", "--on", "2026-06-01", "--linked", "LSBU-2026-009"], "no case 'LSBU-2026-009'"),
+])
+def test_a_refused_first_case_leaves_no_new_database_file(tmp_path, args, words):
+    """The first case of a new database is tried in memory first: refused, it leaves no file behind."""
+    path = tmp_path / "new.db"
+    result = run_cli("--db", str(path), "--today", TODAY, "case", "open", *args)
+    assert result.exit_code == 1 and words in result.output, result.output
+    assert list(tmp_path.iterdir()) == []
+    opened = run_cli("--db", str(path), "--today", TODAY, "case", "open", "LSBU-2026-001", "--on", "2026-06-01")
+    assert opened.exit_code == 0 and path.exists()
