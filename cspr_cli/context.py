@@ -72,7 +72,7 @@ def casebook_first_in_memory(db_path: str | Path | None) -> Iterator[Any | None]
     from cspr.engine.store.interface import is_postgresql
 
     spec = database_spec(db_path)
-    if is_postgresql(spec) or os.path.lexists(spec):
+    if is_postgresql(spec) or os.path.exists(spec):  # through a link, as the store decides whether to create
         yield None
         return
     from cspr.engine.casebook.book import Casebook

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 import threading
@@ -178,6 +179,7 @@ def test_a_draft_with_an_installed_version_but_other_rules_is_refused_before_any
     rehearsed = run_cli("check", str(ROOT / "scenarios" / "point5_early_notification_flagged.yaml"),
                         "--process", str(path))
     assert "already installed" not in rehearsed.output, rehearsed.output
+    assert re.search(r"\b[1-9]\d* passed, \d+ failed", rehearsed.output), rehearsed.output  # the scenario ran
 
 
 # --- references matched in full ----------------------------------------------------------------------------
@@ -292,3 +294,11 @@ def test_a_refused_first_case_leaves_no_new_database_file(tmp_path, args, words)
     assert list(tmp_path.iterdir()) == []
     opened = run_cli("--db", str(path), "--today", TODAY, "case", "open", "LSBU-2026-001", "--on", "2026-06-01")
     assert opened.exit_code == 0 and path.exists()
+
+
+def test_a_refused_first_case_through_a_dangling_link_leaves_no_file(tmp_path):
+    link = tmp_path / "cases.db"
+    link.symlink_to(tmp_path / "target.db")  # the store would create the link's target
+    result = run_cli("--db", str(link), "--today", TODAY, "case", "open", "BAD-REF", "--on", "2026-06-01")
+    assert result.exit_code == 1 and "does not look like" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.db"] and not (tmp_path / "target.db").exists()

@@ -336,9 +336,10 @@ def test_db_init_creates_the_schema_and_grants_the_roles(pg_server):
 
 
 def test_the_readmes_three_postgresql_commands_work(pg_server):
-    """The README's "Running on PostgreSQL" shows three commands: the superuser's SQL (done here with the test
-    server's superuser), then the owner's `cspr db init` and the application's first `cspr case open`, run
-    here exactly as written but for the server's address."""
+    """The README's "Running on PostgreSQL" shows three commands. The first, the superuser's SQL, is only
+    checked for its shape: the test server already has the two roles, so here it creates the database alone.
+    The owner's `cspr db init` and the application's first `cspr case open` then run exactly as written but
+    for the server's address."""
     import re
     import shlex
 
@@ -500,3 +501,45 @@ def test_a_new_sqlite_file_created_by_another_process_meanwhile_is_opened(tmp_pa
     other.join(timeout=30)
     assert not other.is_alive() and other.ident is not None
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] > 0
+
+
+def test_migration_13_fills_the_condition_of_a_paused_deadline_too():
+    """A deadline whose clock is stopped is not open, but its condition is stored all the same: the migration
+    replays every case with a deadline not met and not ruled out, or 'audit verify' would find it differing."""
+    from cspr.engine.definition.loader import load_text
+    from cspr.engine.store.migrations import _fill_conditions
+    from cspr.engine.store.sqlite import SqliteStore
+
+    text = (ROOT / "tests" / "fixtures" / "processes" / "dhr.yaml").read_text()
+    edits = [
+        ("  criminal_proceedings: {type: boolean, label: Criminal proceedings under way}",
+         "  criminal_proceedings: {type: boolean, label: Criminal proceedings under way}\n"
+         "  inquest_open: {type: boolean, label: Inquest open}"),
+        ("criteria:\n  s9_age:",
+         "criteria:\n  in_proceedings:\n    title: Proceedings under way\n    description: an inquest is open\n"
+         "    rule: {fact: inquest_open, equals: true}\n    cite: {source: ho_guidance_2016, verified: false}\n"
+         "  s9_age:"),
+        ("    met_by: report_submitted\n    warn: {calendar_days: 28}",
+         "    met_by: report_submitted\n    applies_when: [in_proceedings]\n    warn: {calendar_days: 28}"),
+    ]
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    definition = load_text(text, "dhr with a condition")
+    store = SqliteStore.in_memory()
+    book = Casebook(store, today=dt.date(2025, 7, 1), actor="test", against_installed=False)
+    ref = "DHR-2025-01"
+    book.open_case(ref, definition, dt.date(2025, 4, 5),
+                   values={"died_on": "2025-04-02", "born_on": "1990-06-01", "relationship": "relative",
+                           "agencies_involved": 2, "criminal_proceedings": False},
+                   parties=["csp_chair=Northtown CSP"])
+    book.signoff(ref, "csp_chair", on=dt.date(2025, 5, 8))
+    book.record(ref, "review_decided", on=dt.date(2025, 5, 8))
+    book.record(ref, "proceedings_started", on=dt.date(2025, 6, 1))
+    paused = "SELECT deadline, condition FROM deadline_view WHERE settled = 'paused'"
+    expected = store.conn.execute(paused).fetchall()
+    assert expected and all(condition and "Proceedings under way" in condition for _, condition in expected)
+    store.conn.execute("UPDATE deadline_view SET condition = NULL")
+    _fill_conditions(store.conn)
+    assert store.conn.execute(paused).fetchall() == expected
+    store.close()

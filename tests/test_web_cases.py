@@ -11,7 +11,7 @@ import io
 import pytest
 
 from .conftest import FIXTURES
-from .helpers.web import ThreadServer, add_users, case_app, csrf_from, post_json, signed_in
+from .helpers.web import PASSWORD, Browser, ThreadServer, add_users, case_app, csrf_from, post_json, signed_in
 
 SAR = FIXTURES / "processes" / "adult_review.yaml"
 TODAY = dt.date.today()
@@ -165,6 +165,17 @@ def test_a_reference_or_a_name_with_slashes_has_its_pages(tmp_path):
         assert [c["url"] for c in listed] == ["/cases/SAR%2F2026%2F07"]
         assert browser.get("/cases/SAR/2026/07").status == 404  # unencoded, the slashes separate segments
         assert browser.get("/api/cases/SAR%2F2026%2F08").status == 404
+
+        # signed out, a link to the case goes through sign-in and comes back to the same case
+        anonymous = Browser(server.url)
+        bounce = anonymous.get("/cases/SAR%2F2026%2F07")
+        assert bounce.status == 303 and bounce.headers["location"] == "/sign-in?next=/cases/SAR%252F2026%252F07"
+        form = anonymous.get(bounce.headers["location"])
+        assert 'name="next" value="/cases/SAR%2F2026%2F07"' in form.text
+        back = anonymous.post("/sign-in", form={"csrf_token": csrf_from(form), "name": "sar.referrer",
+                                                "password": PASSWORD, "next": "/cases/SAR%2F2026%2F07"})
+        assert back.status == 303 and back.headers["location"] == "/cases/SAR%2F2026%2F07"
+        assert anonymous.get(back.headers["location"]).status == 200
 
         admin, admin_token = signed_in(server.url, "admin")
         users_page = admin.get("/users").text

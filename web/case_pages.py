@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -30,7 +31,7 @@ from . import case_views, forms, permissions
 from .accounts import User
 from .app_state import Web, state
 from .csrf import form_data
-from .pages import is_api, path_param, respond
+from .pages import is_api, path_param, respond, url_path
 from .views import api
 
 Fields = dict[str, list[str]]
@@ -42,7 +43,7 @@ def signed_in(request: Request) -> User:
     if user is None:
         if is_api(request) or request.method != "GET":
             raise HTTPException(401, "Sign in first")
-        raise HTTPException(303, headers={"Location": "/sign-in?next=" + request.url.path})
+        raise HTTPException(303, headers={"Location": "/sign-in?next=" + quote(url_path(request), safe="/")})
     return user
 
 

@@ -27,6 +27,11 @@ def path_param(request: Request, name: str) -> str:
     return value.replace(SLASH_IN_SEGMENT, "/")
 
 
+def url_path(request: Request) -> str:
+    """The request's path for a link back to it: a slash that was sent inside a segment stays encoded."""
+    return request.url.path.replace(SLASH_IN_SEGMENT, "%2F")
+
+
 def is_api(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
 
@@ -37,7 +42,7 @@ def respond(request: Request, template: str, page: dict[str, Any], *, status: in
     web = state(request)
     if is_api(request):
         return web.renderer.json(page, status=status, headers=headers)
-    twin = twin or views.api(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    twin = twin or views.api(url_path(request)) + (f"?{request.url.query}" if request.url.query else "")
     return web.renderer.html(request, template, page, status=status, json_url=twin, headers=headers)
 
 

@@ -100,6 +100,7 @@ def open_case(book: Casebook, ref: str, definition: Definition, opened_on: dt.da
     if missing:
         labels = ", ".join(f"'{definition.facts[f].label}' ({fact_values.hint(definition.facts[f])})" for f in missing)
         raise Refused(ref, "the opening", [Blocker("fact", f"record {labels}")])
+    book.check_against_installed(definition)  # reads the catalog: before the write lock is taken
     with book.transaction():
         if book.case_exists(ref):
             raise InputError(f"case {ref} already exists; see 'cspr case show {ref}'")
@@ -235,6 +236,7 @@ def migrate(book: Casebook, ref: str, new: Definition, state_map: Mapping[str, s
     if dry_run:
         return _migrate(book, ref, new, state_map or {}, on or book.today, write=False)
     book.check_writable()
+    book.check_against_installed(new)  # reads the catalog: before the write lock is taken
     with book.transaction():
         return _migrate(book, ref, new, state_map or {}, on or book.today, write=True)
 

@@ -109,9 +109,10 @@ def _add_condition_column(conn: sqlite3.Connection) -> None:
 
 
 def _fill_conditions(conn: Any) -> None:
-    """Migration 12, either engine: each open deadline's condition not known yet, in words ("applies if … holds,
+    """Migration 13, either engine: each deadline's condition not known yet, in words ("applies if … holds,
     not known yet"), as a replay of its case decides it, so listings say it as the case page does. Only cases
-    with an open deadline are replayed; one that does not replay is left for 'cspr audit verify' to name."""
+    with a deadline not met and not ruled out (open or paused) are replayed; one that does not replay is left
+    for 'cspr audit verify' to name."""
     import re
 
     from cspr.engine.definition.builder import build
@@ -137,7 +138,8 @@ def _fill_conditions(conn: Any) -> None:
                                               found["source_text"])
         return definitions[content_hash]
 
-    refs = [r["ref"] for r in rows("SELECT DISTINCT ref FROM deadline_view WHERE open = TRUE ORDER BY ref")]
+    refs = [r["ref"] for r in rows("SELECT DISTINCT ref FROM deadline_view WHERE met_on IS NULL AND applicable = TRUE "
+                                   "ORDER BY ref")]
     for ref in refs:
         records = [record_of(r) for r in rows("SELECT * FROM events WHERE case_ref = :ref ORDER BY seq", {"ref": ref})]
         if not records:
