@@ -93,6 +93,7 @@ class Casebook:
         # a definition stored here must not share its id and version with an installed one of other rules
         # (False only for a rehearsal in memory, such as a scenario run on a draft not yet renumbered)
         self.against_installed = against_installed
+        self._checked_against_installed: set[str] = set()  # content hashes already checked (the catalog is read once)
         self.real_today = real_today()
         self.today = today or self.real_today
         self.actor = actor  # who makes the writes: given by the caller (the CLI's --actor or the OS user; the
@@ -244,12 +245,14 @@ class Casebook:
 
     def check_against_installed(self, definition: Definition) -> None:
         """Refuse a definition whose id and version an installed one has with other rules, naming both."""
-        if not self.against_installed:
+        if not self.against_installed or definition.content_hash in self._checked_against_installed:
             return
         from cspr.engine.definition.catalog import same_version_other_rules
 
         other = same_version_other_rules(definition)
-        if other is not None:
+        if other is None:
+            self._checked_against_installed.add(definition.content_hash)
+        else:
             raise InputError(
                 f"{definition.label} is already installed with other rules ({other.file}, content {other.content_hash}); "
                 f"this definition's content is {definition.content_hash}: a changed process needs a new version "
