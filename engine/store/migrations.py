@@ -124,8 +124,11 @@ def _fill_conditions(conn: Any) -> None:
 
     sqlite = type(conn).__module__.startswith("sqlite3")
 
+    def execute(sql: str, params: dict[str, Any]) -> Any:  # :name parameters, as the stores write them
+        return conn.execute(sql if sqlite else re.sub(r":(\w+)", r"%(\1)s", sql), params)
+
     def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        cursor = conn.execute(sql if sqlite else re.sub(r":(\w+)", r"%(\1)s", sql), params or {})
+        cursor = execute(sql, params or {})
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) if sqlite else dict(row) for row in cursor.fetchall()]
 
@@ -150,9 +153,8 @@ def _fill_conditions(conn: Any) -> None:
             continue
         for t in timings(case):
             if t.condition:
-                conn.execute("UPDATE deadline_view SET condition = ? WHERE ref = ? AND deadline = ?" if sqlite else
-                             "UPDATE deadline_view SET condition = %s WHERE ref = %s AND deadline = %s",
-                             (t.condition, ref, t.deadline))
+                execute("UPDATE deadline_view SET condition = :condition WHERE ref = :ref AND deadline = :deadline",
+                        {"condition": t.condition, "ref": ref, "deadline": t.deadline})
 
 
 _SQLITE_APPEND_ONLY = """
@@ -442,9 +444,9 @@ MIGRATIONS: list[Migration] = [
     Migration("add the accounts of the people who sign in",
               _USERS.format(if_new="IF NOT EXISTS ", flag="INTEGER", false="0", real="REAL"),
               _USERS.format(if_new="IF NOT EXISTS ", flag="boolean", false="FALSE", real="double precision")),
-    Migration("add each open deadline's condition not known yet", _add_condition_column,
+    Migration("add each deadline's condition not known yet", _add_condition_column,
               "ALTER TABLE deadline_view ADD COLUMN IF NOT EXISTS condition text;"),
-    Migration("store each open deadline's condition not known yet, from a replay of its case",
+    Migration("store each deadline's condition not known yet, from a replay of its case",
               _fill_conditions, _fill_conditions),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

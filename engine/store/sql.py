@@ -174,9 +174,6 @@ class SqlStore:
     # -- sealing: the database's identity, the key, the anchor log ---------------------------------
 
     _anchor_log: AnchorLog | None = None
-    # A database in memory (a scenario run): sealed with a key of its own, made for it and gone with it, and
-    # never anchored. The deployment's key file and anchor log are for databases that are kept.
-    _own_key: bytes | None = None
     _pending_anchor: tuple[str, str, str, tuple[str, int] | None] | None = None  # database, location, head, last
 
     @property
@@ -197,11 +194,10 @@ class SqlStore:
     def _sealing(self) -> tuple[bytes, str]:
         """Inside a write: the key and the database id to seal new entries with, the database's identity made
         on its first keyed write, and the anchor log opened (any failure here writes nothing)."""
-        from .chain import key_id, new_database_id
-        from .sealing import AnchorLog, anchor_path, key_for
+        from .chain import new_database_id
 
         meta = self.meta()
-        key, kid = key_for(meta) if self._own_key is None else (self._own_key, key_id(self._own_key))
+        key, kid = self._sealing_key(meta)
         fresh = {k: v for k, v in (("database_id", meta.get("database_id") or new_database_id()),
                                    ("key_id", kid)) if k not in meta}
         if fresh:
@@ -209,13 +205,23 @@ class SqlStore:
             # (and must hold the same key); SQLite's writers take turns, so there it is read back unchanged.
             self._put_meta(fresh, unless_there=True)
             meta = self.meta()
-            if self._own_key is None:
-                key, kid = key_for(meta)
-        database = meta["database_id"]
-        if self._own_key is None:
-            self._anchor_log = AnchorLog(anchor_path())
-            self._anchor_log.open()
-        return key, database
+            key, kid = self._sealing_key(meta)
+        self._anchor_log = self._open_anchor_log()
+        return key, meta["database_id"]
+
+    def _sealing_key(self, meta: dict[str, str]) -> tuple[bytes, str]:
+        """The key that seals this database (whose _meta rows are ``meta``), and its id: the deployment's."""
+        from .sealing import key_for
+
+        return key_for(meta)
+
+    def _open_anchor_log(self) -> AnchorLog | None:
+        """The anchor log this database's heads go to once committed: the deployment's."""
+        from .sealing import AnchorLog, anchor_path
+
+        log = AnchorLog(anchor_path())
+        log.open()
+        return log
 
     def _chainer(self, case_head: Callable[[str], str] | None = None) -> Chainer:
         """Sealing entries after the last one written, under the key. The key, the database's identity and the
@@ -296,10 +302,7 @@ class SqlStore:
                 raise StoreError("the target already holds some of these entries; nothing was changed") from None
             database = self.meta().get("database_id")
             if database:
-                from .sealing import AnchorLog, anchor_path
-
-                self._anchor_log = AnchorLog(anchor_path())
-                self._anchor_log.open()
+                self._anchor_log = self._open_anchor_log()
                 last = entries[-1]
                 self._pending_anchor = (database, self.anchor_location, str(last["chain"]),
                                         (str(last["case_ref"]), int(last["seq"])))

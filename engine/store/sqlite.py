@@ -34,7 +34,7 @@ from typing import Any
 
 from cspr.engine.files import FileProblem, create_private, resolved
 
-from .chain import new_key
+from .chain import key_id, new_key
 from .interface import StoreError, utc_now
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .sql import Duplicate, SqlStore
@@ -103,14 +103,7 @@ class SqliteStore(SqlStore):
     def in_memory(cls) -> SqliteStore:
         """A database that lives in memory and is gone when closed: nothing is written to disk, neither the
         deployment's key file nor its anchor log (``cspr check`` runs scenarios in one)."""
-        store = cls.__new__(cls)
-        store.path = Path(":memory:")
-        store.location = ":memory:"
-        store._create = True
-        store.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        store._own_key = new_key()  # not the deployment's key, and no anchor log: nothing is kept
-        store._prepare()
-        return store
+        return InMemoryStore()
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -304,3 +297,22 @@ def statements(script: str) -> list[str]:
     if "\n".join(current).strip():
         out.append("\n".join(current).strip())
     return out
+
+
+class InMemoryStore(SqliteStore):
+    """A database in memory (a scenario run): sealed with a key made for it and gone with it, and never
+    anchored; the deployment's key file and anchor log are for databases that are kept."""
+
+    def __init__(self) -> None:
+        self.path = Path(":memory:")
+        self.location = ":memory:"
+        self._create = True
+        self._key = new_key()
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self._prepare()
+
+    def _sealing_key(self, meta: dict[str, str]) -> tuple[bytes, str]:
+        return self._key, key_id(self._key)
+
+    def _open_anchor_log(self) -> None:
+        return None

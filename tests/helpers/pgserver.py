@@ -130,17 +130,17 @@ class Server:
         options |= self.settings
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.writelines(f"{k} = {v}\n" for k, v in options.items())
+        server_log = self.folder / "server.log"
         for _ in range(3):
-            done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w", "-t", "60",
-                             "start", check=False)
-            log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
+            done = self._run("pg_ctl", "-D", str(self.data), "-l", str(server_log), "-w", "-t", "60", "start",
+                             check=False)
+            log = server_log.read_text(errors="replace") if server_log.exists() else ""
             if done.returncode == 0 or not self.port_picked or "could not bind" not in log:
                 break
             self.settings["port"] = _free_port()  # the last setting in postgresql.conf wins
             with open(self.data / "postgresql.conf", "a") as conf:
                 conf.write(f"port = {self.settings['port']}\n")
         if done.returncode != 0:
-            log = (self.folder / "server.log").read_text(errors="replace") if (self.folder / "server.log").exists() else ""
             self.stop()
             raise RuntimeError(f"PostgreSQL did not start: {done.stderr or done.stdout}\n{log[-2000:]}")
         self.started = True
